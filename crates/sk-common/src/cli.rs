@@ -1,0 +1,164 @@
+//! The argv tail and the options every tool shares.
+//!
+//! Options stop at the first operand: a tool declares its command as a
+//! trailing positional (`trailing_var_arg`), so everything from the first
+//! operand on is the command, byte-for-byte, `-` words included. `--` is
+//! accepted before it too. Parse errors are one line and exit 125, never
+//! clap's default 2, which a caller could not tell from the command's own.
+
+use crate::{exit, log};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
+
+/// Options that every tool has.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Common {
+    /// Say on stderr what the step did
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl Common {
+    pub fn apply(&self) {
+        log::set_verbose(self.verbose);
+    }
+}
+
+/// Parses the process's own argv; see [`parse_from`].
+pub fn parse<P: Parser>() -> P {
+    parse_from(std::env::args_os())
+}
+
+/// Parses `args`: `--help` and `--version` print on stdout and exit 0; any
+/// other error prints one line on stderr and exits 125.
+pub fn parse_from<P, I, T>(args: I) -> P
+where
+    P: Parser,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match P::try_parse_from(args) {
+        Ok(parsed) => parsed,
+        Err(err) => match err.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                print!("{err}");
+                exit::exit(0)
+            }
+            _ => {
+                eprintln!("{}: {}", log::tool(), usage_line::<P>(&err));
+                exit::exit(exit::TOOL_FAILED)
+            }
+        },
+    }
+}
+
+/// One line for a parse error: what is wrong, then the usage.
+pub fn usage_line<P: CommandFactory>(err: &clap::Error) -> String {
+    let mut cmd = P::command();
+    let usage = cmd
+        .render_usage()
+        .to_string()
+        .trim()
+        .trim_start_matches("Usage: ")
+        .to_string();
+    let what = match err.kind() {
+        ErrorKind::MissingRequiredArgument
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            match err.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(missing)) => {
+                    format!("missing {}", missing.join(", "))
+                }
+                _ => "missing operand".to_string(),
+            }
+        }
+        _ => {
+            let text = err.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid usage");
+            first.trim_start_matches("error: ").to_string()
+        }
+    };
+    format!("{what} (usage: {usage})")
+}
+
+/// Turns the command's words into a printable line for `-v` messages.
+pub fn show_command(argv: &[OsString]) -> String {
+    argv.iter()
+        .map(|a| {
+            let s = a.to_string_lossy();
+            if s.is_empty() || s.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+                format!("'{}'", s.replace('\'', "'\\''"))
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStringExt;
+
+    #[derive(Parser, Debug)]
+    #[command(name = "sk-test")]
+    struct Demo {
+        #[command(flatten)]
+        common: Common,
+        #[arg(short)]
+        m: bool,
+        #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+        command: Vec<OsString>,
+    }
+
+    fn parse(args: &[&str]) -> Result<Demo, clap::Error> {
+        Demo::try_parse_from(args)
+    }
+
+    #[test]
+    fn options_stop_at_the_first_operand() {
+        let d = parse(&["sk-test", "-m", "sh", "-c", "echo -v", "-m"]).unwrap();
+        assert!(d.m);
+        assert!(!d.common.verbose);
+        assert_eq!(d.command, ["sh", "-c", "echo -v", "-m"]);
+    }
+
+    #[test]
+    fn double_dash_is_accepted() {
+        let d = parse(&["sk-test", "-v", "--", "-weird-name", "x"]).unwrap();
+        assert!(d.common.verbose);
+        assert_eq!(d.command, ["-weird-name", "x"]);
+    }
+
+    #[test]
+    fn the_command_passes_byte_for_byte() {
+        let raw = OsString::from_vec(vec![0xff, b'a', 0xfe]);
+        let d = Demo::try_parse_from([OsString::from("sk-test"), "echo".into(), raw.clone()])
+            .unwrap();
+        assert_eq!(d.command[1], raw);
+    }
+
+    #[test]
+    fn empty_command_is_a_usage_error_with_the_usage() {
+        let err = parse(&["sk-test", "-m"]).unwrap_err();
+        let line = usage_line::<Demo>(&err);
+        assert!(line.starts_with("missing <COMMAND>"), "{line}");
+        assert!(line.contains("sk-test"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_option_is_one_line() {
+        let err = parse(&["sk-test", "--bogus", "true"]).unwrap_err();
+        let line = usage_line::<Demo>(&err);
+        assert!(line.contains("--bogus"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn show_command_quotes_what_a_shell_would_split() {
+        let argv: Vec<OsString> = ["sh", "-c", "exit 42"].iter().map(OsString::from).collect();
+        assert_eq!(show_command(&argv), "sh -c 'exit 42'");
+    }
+}

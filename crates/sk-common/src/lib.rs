@@ -1,0 +1,50 @@
+//! What every sk-* tool needs, written once: the argv tail, exec of the
+//! command with the 125/126/127 exit codes, one-line error reports, `-v`
+//! logging to stderr, and the small parent that stays behind when a step
+//! needs a fork (pid namespaces, cgroup cleanup, seccomp supervisors).
+//!
+//! A tool is `parse -> apply -> exec`:
+//!
+//! ```no_run
+//! use sk_common::{cli, exec, run};
+//! # #[derive(clap::Parser)] struct Cli { #[command(flatten)] common: cli::Common,
+//! #   #[arg(trailing_var_arg = true, required = true)] command: Vec<std::ffi::OsString> }
+//! fn main() {
+//!     run("sk-example", || {
+//!         let args: Cli = cli::parse();
+//!         args.common.apply();
+//!         // ... the isolation step ...
+//!         exec::exec(&args.command)
+//!     })
+//! }
+//! ```
+
+pub mod cli;
+pub mod error;
+pub mod exec;
+pub mod exit;
+pub mod fd;
+pub mod log;
+pub mod parent;
+
+pub use error::{Cannot, Result};
+
+use std::convert::Infallible;
+
+/// Runs a tool's body and turns any error into one stderr line and exit 125.
+///
+/// This is the one place where errors become exit codes: the body either
+/// execs (and never returns) or fails.
+pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
+    log::set_tool(tool);
+    match body() {
+        Ok(never) => match never {},
+        Err(err) => fail(&err),
+    }
+}
+
+/// Prints `sk-<tool>: <message>` and exits with 125 (the tool failed).
+pub fn fail(err: &anyhow::Error) -> ! {
+    eprintln!("{}: {}", log::tool(), error::describe(err));
+    exit::exit(exit::TOOL_FAILED)
+}

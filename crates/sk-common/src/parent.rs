@@ -1,0 +1,164 @@
+//! The small parent that stays behind when a step needs a fork: a new pid
+//! namespace needs one (only children enter it), `sk-cgroup --rm` must wait
+//! to remove its group, a seccomp supervisor must answer notifications.
+//!
+//! The parent blocks the signals it forwards *before* forking, so none can
+//! arrive between fork and the start of forwarding; the child restores the
+//! original mask before it execs. Signals are read from a signalfd, so the
+//! forwarding is a plain loop with no async-signal-safety concerns.
+
+use crate::error::{Cannot, Result};
+use crate::exit;
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{getppid, ForkResult, Pid};
+use std::convert::Infallible;
+use std::os::fd::{AsFd, BorrowedFd};
+
+/// The signals a staying parent passes on to its child, as `unshare --fork`,
+/// tini and runc do: the ones a user or a service manager sends to stop,
+/// reload or resize the program.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// A parent that forwards signals to one child and relays its exit status.
+pub struct Parent {
+    signals: SignalFd,
+    old_mask: SigSet,
+}
+
+impl Parent {
+    /// Blocks the forwarded signals and SIGCHLD. Call before fork.
+    pub fn prepare() -> Result<Self> {
+        let mut mask = SigSet::empty();
+        for sig in FORWARDED {
+            mask.add(sig);
+        }
+        mask.add(Signal::SIGCHLD);
+        let mut old_mask = SigSet::empty();
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old_mask))
+            .cannot("block signals for forwarding")?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .cannot("create a signalfd")?;
+        Ok(Parent { signals, old_mask })
+    }
+
+    /// In the child: gives back the signal mask the tool started with, so the
+    /// command starts as it would have without us. (The signalfd itself is
+    /// close-on-exec.)
+    pub fn restore_in_child(&self) -> Result<()> {
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None)
+            .cannot("restore the signal mask")
+    }
+
+    /// The signalfd, for a caller that polls it beside other fds.
+    pub fn signal_fd(&self) -> BorrowedFd<'_> {
+        self.signals.as_fd()
+    }
+
+    /// Handles every pending signal: forwards the forwardable ones to
+    /// `child`, reaps exited children. Returns the exit code to relay once
+    /// `child` has ended.
+    pub fn handle_pending(&mut self, child: Pid) -> Result<Option<i32>> {
+        let mut reap = false;
+        loop {
+            match self.signals.read_signal() {
+                Ok(Some(info)) => {
+                    let signo = info.ssi_signo as i32;
+                    if signo == libc::SIGCHLD {
+                        reap = true;
+                    } else if let Ok(sig) = Signal::try_from(signo) {
+                        // ESRCH: the child is already gone; its SIGCHLD
+                        // is on its way.
+                        let _ = kill(child, sig);
+                    }
+                }
+                Ok(None) => break,
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e).cannot("read the signalfd"),
+            }
+        }
+        if reap {
+            return reap_until(child);
+        }
+        Ok(None)
+    }
+
+    /// Forwards signals until `child` ends, then exits with its status
+    /// (128+N for a death by signal N).
+    pub fn wait_for(mut self, child: Pid) -> ! {
+        // The child may have ended before the signalfd saw its SIGCHLD.
+        if let Ok(Some(code)) = reap_until(child) {
+            exit::exit(code);
+        }
+        loop {
+            let mut fds = [PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => crate::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
+            }
+            match self.handle_pending(child) {
+                Ok(Some(code)) => exit::exit(code),
+                Ok(None) => {}
+                Err(e) => crate::fail(&e),
+            }
+        }
+    }
+}
+
+/// Reaps every child that has ended; returns `child`'s exit code if it is one
+/// of them.
+pub fn reap_until(child: Pid) -> Result<Option<i32>> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(status) => {
+                if status.pid() == Some(child) {
+                    if let Some(code) = exit::code_of(status) {
+                        return Ok(Some(code));
+                    }
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(Errno::ECHILD) => return Ok(None),
+            Err(e) => return Err(e).cannot("wait for the child"),
+        }
+    }
+}
+
+/// Forks. The child runs `child_body`, which execs or fails (exit 125); the parent
+/// forwards signals to it and exits with its status.
+pub fn fork_and_wait<F>(child_body: F) -> Result<Infallible>
+where
+    F: FnOnce(Parent) -> Result<Infallible>,
+{
+    let parent = Parent::prepare()?;
+    // SAFETY: the tools are single-threaded when they fork.
+    match unsafe { nix::unistd::fork() }.cannot("fork")? {
+        ForkResult::Child => match child_body(parent) {
+            Err(e) => crate::fail(&e),
+        },
+        ForkResult::Parent { child } => parent.wait_for(child),
+    }
+}
+
+/// In a forked child: die with `sig` when the parent dies, so a contained
+/// program never outlives the tool that watches it. Checks for the race in
+/// which the parent died before the request took effect.
+pub fn die_with_parent(sig: Signal, parent: Pid) -> Result<()> {
+    nix::sys::prctl::set_pdeathsig(sig).cannot("set the parent-death signal")?;
+    if getppid() != parent {
+        exit::exit(128 + sig as i32);
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! The test harness for seckun: run the built sk-* binaries against the
+//! real kernel, with bounded time, and skip loudly.
+//!
+//! - [`sk`] gives a `Command` for a built tool, with the build directory
+//!   first on PATH so chains find the other tools by name.
+//! - [`run`] runs a command with a time limit and returns what it printed.
+//! - [`skip`] prints `SKIP <name>: <reason>`, or fails the test when
+//!   `SK_REQUIRE_PRIV=1` (set by scripts/test and CI) says that everything
+//!   must run.
+//! - [`Rootfs`] is a fresh busybox root filesystem in a temp dir.
+//!
+//! State the kernel cannot undo (namespaces, seccomp, capabilities) is
+//! never changed in the test runner's own threads: tests run the binaries.
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace's root directory.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The directory holding the built sk-* binaries: SK_BIN_DIR, or the build
+/// directory this test executable sits in (target/<triple>/<profile>).
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SK_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap();
+    // target/<triple>/<profile>/deps/<test>-<hash>
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+/// The path of a built tool; panics with a clear message when it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is not built (run `cargo build --workspace` first, or set SK_BIN_DIR)",
+        p.display()
+    );
+    p
+}
+
+/// PATH with the build directory first, so `sk-unshare -m sk-pivot ...`
+/// finds the freshly built tools.
+pub fn path_env() -> std::ffi::OsString {
+    let mut dirs = vec![bin_dir()];
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    for d in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+        if !dirs.iter().any(|x| x == Path::new(d)) {
+            dirs.push(d.into());
+        }
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A `Command` for the built tool `name` (e.g. "sk-unshare").
+pub fn sk(name: &str) -> Command {
+    let mut c = Command::new(bin(name));
+    c.env("PATH", path_env()).env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// A `Command` for any program, with the same PATH as [`sk`].
+pub fn cmd(program: impl AsRef<OsStr>) -> Command {
+    let mut c = Command::new(program);
+    c.env("PATH", path_env()).env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The exit code, or 128+N for a death by signal N, as a shell reports it.
+    pub fn code(&self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        self.status
+            .code()
+            .unwrap_or_else(|| 128 + self.status.signal().unwrap_or(0))
+    }
+
+    /// Panics with everything the command printed unless it exited with `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit status {} instead of {code}\n--- stdout\n{}--- stderr\n{}",
+            self.code(),
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        self.expect_code(0)
+    }
+
+    /// Stderr has exactly one line, and it contains `needle`.
+    #[track_caller]
+    pub fn one_error_line(&self, needle: &str) -> &Self {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{}", self.stderr);
+        assert!(
+            lines[0].contains(needle),
+            "stderr line does not contain {needle:?}: {}",
+            lines[0]
+        );
+        self
+    }
+}
+
+/// The default time limit of [`run`]: a hung chain fails its test instead
+/// of stalling CI.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `c` with stdin from /dev/null and a time limit of [`LIMIT`].
+pub fn run(c: &mut Command) -> Output {
+    run_within(c, LIMIT, None)
+}
+
+/// Runs `c` with `input` on stdin.
+pub fn run_with_input(c: &mut Command, input: &[u8]) -> Output {
+    run_within(c, LIMIT, Some(input))
+}
+
+/// Runs `c` with a time limit; kills its process group and panics when the
+/// limit passes.
+pub fn run_within(c: &mut Command, limit: Duration, input: Option<&[u8]>) -> Output {
+    use std::os::unix::process::CommandExt;
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    // Its own process group, so that a timeout can kill everything it started.
+    c.process_group(0);
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("cannot spawn {c:?}: {e}"));
+    if let Some(data) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&data);
+        });
+    }
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let pgid = nix::unistd::Pid::from_raw(-(child.id() as i32));
+            let _ = nix::sys::signal::kill(pgid, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            panic!("{c:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+    }
+}
+
+/// Whether the environment demands that nothing be skipped (CI).
+pub fn skips_forbidden() -> bool {
+    std::env::var("SK_REQUIRE_PRIV").map(|v| v == "1").unwrap_or(false)
+}
+
+/// Reports a test that cannot run here: prints `SKIP <name>: <reason>`, or
+/// panics when [`skips_forbidden`]. Use as `return skip(...)`.
+#[track_caller]
+pub fn skip(name: &str, reason: &str) {
+    if skips_forbidden() {
+        panic!("{name} cannot run here and SK_REQUIRE_PRIV=1 forbids skipping: {reason}");
+    }
+    eprintln!("SKIP {name}: {reason}");
+}
+
+/// Skips (loudly) unless running as root. Returns true when the test may go on.
+#[track_caller]
+pub fn need_root(name: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    skip(name, "needs root (namespaces, mounts, cgroups)");
+    false
+}
+
+/// Whether `program` is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::split_paths(&path_env()).any(|d| d.join(program).is_file())
+}
+
+/// Skips (loudly) unless `program` is installed.
+#[track_caller]
+pub fn need_program(name: &str, program: &str, package: &str) -> bool {
+    if have(program) {
+        return true;
+    }
+    skip(name, &format!("{program} is not installed (Debian package {package})"));
+    false
+}
+
+/// The inode of one of this process's namespaces, e.g. `ns_inode("self", "pid")`.
+pub fn ns_inode(pid: &str, kind: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The host's mount table, minus the per-mount ids, for before/after checks.
+pub fn mount_table() -> Vec<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut v: Vec<String> = text
+        .lines()
+        .map(|l| l.split(' ').skip(3).take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A fresh minimal root filesystem (static busybox) in a temp dir, made by
+/// `scripts/mkrootfs`; removed on drop.
+pub struct Rootfs {
+    dir: tempfile::TempDir,
+}
+
+impl Rootfs {
+    /// Builds one, or returns None after a loud skip when busybox-static is
+    /// missing.
+    pub fn busybox(name: &str) -> Option<Rootfs> {
+        if !Path::new("/bin/busybox").exists() {
+            skip(name, "/bin/busybox is not installed (Debian package busybox-static)");
+            return None;
+        }
+        let dir = tempfile::Builder::new().prefix("sk-rootfs.").tempdir().unwrap();
+        let out = run(Command::new(workspace().join("scripts/mkrootfs")).arg(dir.path()));
+        assert!(out.status.success(), "mkrootfs failed: {}", out.stderr);
+        Some(Rootfs { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A unique short name for things a test creates on the host (netns,
+/// cgroups, veths): `prefix` plus this process's pid and a counter.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}{}x{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs a shell line on the host (set-up and clean-up in tests).
+pub fn sh(line: &str) -> Output {
+    run(cmd("sh").args(["-c", line]))
+}
+
+/// Runs `cleanup` when dropped, even when the test panics.
+pub struct Cleanup<F: FnMut()>(pub F);
+
+impl<F: FnMut()> Drop for Cleanup<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
