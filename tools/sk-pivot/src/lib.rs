@@ -17,6 +17,9 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
+pub const MAN_NOTES: &str = "";
+
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
     Cli::command()

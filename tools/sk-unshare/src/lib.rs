@@ -26,6 +26,27 @@ use std::convert::Infallible;
 
 use namespaces::NsType;
 
+/// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
+pub const MAN_NOTES: &str = "\
+A pid namespace needs a fork: only children of the process that made it enter it. sk-unshare \
+therefore stays outside as a small parent, forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, \
+SIGUSR2 and SIGWINCH to the child and exits with the child's status (128+N if it died by \
+signal N). The same holds for a time namespace, and for --fork.
+
+The kernel delivers to PID 1 of a pid namespace only the signals it has a handler for: a \
+shell that is PID 1 ignores SIGTERM. Use --init when the command is not written to be PID 1: \
+the built-in init runs it as PID 2, forwards signals to it, reaps orphans, and exits with its \
+status.
+
+In a new mount namespace / is made recursively private first (--propagation), so that no \
+mount made inside appears on the host, and no later host mount appears inside.
+
+User namespace maps: a process may write its own maps only for one line that maps its own \
+user (and group, with setgroups denied). -r and -c are written that way. Ranges, and \
+--setgroups allow, are written from outside the new namespace by a helper process: directly \
+when sk-unshare runs as root, otherwise by newuidmap(1) and newgidmap(1) from /etc/subuid \
+and /etc/subgid.";
+
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
     cli::Cli::command()
