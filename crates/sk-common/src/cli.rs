@@ -134,8 +134,8 @@ mod tests {
     #[test]
     fn the_command_passes_byte_for_byte() {
         let raw = OsString::from_vec(vec![0xff, b'a', 0xfe]);
-        let d = Demo::try_parse_from([OsString::from("sk-test"), "echo".into(), raw.clone()])
-            .unwrap();
+        let d =
+            Demo::try_parse_from([OsString::from("sk-test"), "echo".into(), raw.clone()]).unwrap();
         assert_eq!(d.command[1], raw);
     }
 

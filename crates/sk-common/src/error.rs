@@ -34,8 +34,10 @@ pub fn describe(err: &anyhow::Error) -> String {
 /// Attaches "cannot <what>" to a failed result.
 pub trait Cannot<T> {
     fn cannot<D: Display + Send + Sync + 'static>(self, what: D) -> Result<T>;
-    fn cannot_with<D: Display + Send + Sync + 'static, F: FnOnce() -> D>(self, what: F)
-        -> Result<T>;
+    fn cannot_with<D: Display + Send + Sync + 'static, F: FnOnce() -> D>(
+        self,
+        what: F,
+    ) -> Result<T>;
 }
 
 impl<T, E> Cannot<T> for std::result::Result<T, E>

@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 
 /// The workspace's root directory.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The directory holding the built sk-* binaries: SK_BIN_DIR, or the build
@@ -114,7 +117,12 @@ impl Output {
     #[track_caller]
     pub fn one_error_line(&self, needle: &str) -> &Self {
         let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{}", self.stderr);
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one stderr line, got:\n{}",
+            self.stderr
+        );
         assert!(
             lines[0].contains(needle),
             "stderr line does not contain {needle:?}: {}",
@@ -143,10 +151,16 @@ pub fn run_with_input(c: &mut Command, input: &[u8]) -> Output {
 pub fn run_within(c: &mut Command, limit: Duration, input: Option<&[u8]>) -> Output {
     use std::os::unix::process::CommandExt;
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    c.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    c.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     // Its own process group, so that a timeout can kill everything it started.
     c.process_group(0);
-    let mut child = c.spawn().unwrap_or_else(|e| panic!("cannot spawn {c:?}: {e}"));
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {c:?}: {e}"));
     if let Some(data) = input {
         let mut stdin = child.stdin.take().unwrap();
         let data = data.to_vec();
@@ -189,7 +203,9 @@ pub fn run_within(c: &mut Command, limit: Duration, input: Option<&[u8]>) -> Out
 
 /// Whether the environment demands that nothing be skipped (CI).
 pub fn skips_forbidden() -> bool {
-    std::env::var("SK_REQUIRE_PRIV").map(|v| v == "1").unwrap_or(false)
+    std::env::var("SK_REQUIRE_PRIV")
+        .map(|v| v == "1")
+        .unwrap_or(false)
 }
 
 /// Reports a test that cannot run here: prints `SKIP <name>: <reason>`, or
@@ -223,7 +239,10 @@ pub fn need_program(name: &str, program: &str, package: &str) -> bool {
     if have(program) {
         return true;
     }
-    skip(name, &format!("{program} is not installed (Debian package {package})"));
+    skip(
+        name,
+        &format!("{program} is not installed (Debian package {package})"),
+    );
     false
 }
 
@@ -257,10 +276,16 @@ impl Rootfs {
     /// missing.
     pub fn busybox(name: &str) -> Option<Rootfs> {
         if !Path::new("/bin/busybox").exists() {
-            skip(name, "/bin/busybox is not installed (Debian package busybox-static)");
+            skip(
+                name,
+                "/bin/busybox is not installed (Debian package busybox-static)",
+            );
             return None;
         }
-        let dir = tempfile::Builder::new().prefix("sk-rootfs.").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("sk-rootfs.")
+            .tempdir()
+            .unwrap();
         let out = run(Command::new(workspace().join("scripts/mkrootfs")).arg(dir.path()));
         assert!(out.status.success(), "mkrootfs failed: {}", out.stderr);
         Some(Rootfs { dir })
@@ -276,7 +301,11 @@ impl Rootfs {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}{}x{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs a shell line on the host (set-up and clean-up in tests).

@@ -212,7 +212,11 @@ fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
         return nix::sys::signal::Signal::try_from(n).map_err(|_| format!("no signal {n}"));
     }
     let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
     nix::sys::signal::Signal::from_str(&name).map_err(|_| format!("unknown signal '{s}'"))
 }
 
@@ -326,7 +330,10 @@ mod tests {
         let p = plan(&["-mup", "sk-cgroup", "cpu=20000"]).unwrap();
         assert_eq!(p.create, [NsType::Mnt, NsType::Uts, NsType::Pid]);
         assert!(p.fork);
-        assert_eq!(cli(&["-mup", "sk-cgroup", "-v"]).command, ["sk-cgroup", "-v"]);
+        assert_eq!(
+            cli(&["-mup", "sk-cgroup", "-v"]).command,
+            ["sk-cgroup", "-v"]
+        );
     }
 
     #[test]
@@ -338,18 +345,31 @@ mod tests {
 
     #[test]
     fn join_specs() {
-        let c = cli(&["--join", "net=seckun-1", "-j", "uts=/proc/1/ns/uts", "--join", "mnt:42", "x"]);
+        let c = cli(&[
+            "--join",
+            "net=seckun-1",
+            "-j",
+            "uts=/proc/1/ns/uts",
+            "--join",
+            "mnt:42",
+            "x",
+        ]);
         assert_eq!(c.join[0].path, PathBuf::from("/var/run/netns/seckun-1"));
         assert_eq!(c.join[1].ns, NsType::Uts);
         assert_eq!(c.join[2].path, PathBuf::from("/proc/42/ns/mnt"));
         for bad in ["net", "foo=/x", "net="] {
-            assert!(Cli::try_parse_from(["sk-unshare", "--join", bad, "x"]).is_err(), "{bad}");
+            assert!(
+                Cli::try_parse_from(["sk-unshare", "--join", bad, "x"]).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn hostname_needs_uts() {
-        assert!(plan(&["--hostname", "a", "true"]).unwrap_err().contains("-u"));
+        assert!(plan(&["--hostname", "a", "true"])
+            .unwrap_err()
+            .contains("-u"));
         assert!(plan(&["-u", "--hostname", "seckun-1.local", "true"]).is_ok());
         assert!(plan(&["-u", "--hostname", &"x".repeat(65), "true"]).is_err());
     }
@@ -392,9 +412,19 @@ mod tests {
     #[test]
     fn ranges() {
         let c = cli(&["-U", "--map-users", "0:100000:65536", "true"]);
-        assert_eq!(c.map_users[0], IdRange { inner: 0, outer: 100000, count: 65536 });
+        assert_eq!(
+            c.map_users[0],
+            IdRange {
+                inner: 0,
+                outer: 100000,
+                count: 65536
+            }
+        );
         for bad in ["0:1", "a:1:2", "0:1:0", "0:1:2:3"] {
-            assert!(Cli::try_parse_from(["sk-unshare", "--map-users", bad, "x"]).is_err(), "{bad}");
+            assert!(
+                Cli::try_parse_from(["sk-unshare", "--map-users", bad, "x"]).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -23,7 +23,11 @@ pub struct IdRange {
 
 impl IdRange {
     fn single(inner: u32, outer: u32) -> IdRange {
-        IdRange { inner, outer, count: 1 }
+        IdRange {
+            inner,
+            outer,
+            count: 1,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ fn map_text(ranges: &[IdRange]) -> String {
 
 impl IdMap {
     pub fn from_options(cli: &Cli, euid: u32, egid: u32) -> std::result::Result<IdMap, String> {
-        let mut m = IdMap { euid, egid, ..IdMap::default() };
+        let mut m = IdMap {
+            euid,
+            egid,
+            ..IdMap::default()
+        };
         if cli.map_root_user {
             m.uid.push(IdRange::single(0, euid));
             m.gid.push(IdRange::single(0, egid));
@@ -69,7 +77,8 @@ impl IdMap {
             for (i, a) in ranges.iter().enumerate() {
                 for b in &ranges[i + 1..] {
                     let overlap = |x0: u32, y0: u32, n: u32| {
-                        (x0 as u64) < y0 as u64 + b.count as u64 && (y0 as u64) < x0 as u64 + n as u64
+                        (x0 as u64) < y0 as u64 + b.count as u64
+                            && (y0 as u64) < x0 as u64 + n as u64
                     };
                     if overlap(a.inner, b.inner, a.count) || overlap(a.outer, b.outer, a.count) {
                         return Err(format!("{what} ranges overlap"));
@@ -90,7 +99,9 @@ impl IdMap {
 
     /// Whether the process can write its maps itself after the unshare.
     pub fn self_writable(&self) -> bool {
-        let own = |r: &[IdRange], id: u32| r.is_empty() || (r.len() == 1 && r[0].outer == id && r[0].count == 1);
+        let own = |r: &[IdRange], id: u32| {
+            r.is_empty() || (r.len() == 1 && r[0].outer == id && r[0].count == 1)
+        };
         own(&self.uid, self.euid)
             && own(&self.gid, self.egid)
             && (self.gid.is_empty() || self.setgroups == Some(SetGroups::Deny))
@@ -111,9 +122,11 @@ impl IdMap {
         if !self.gid.is_empty() {
             write_proc(pid, "gid_map", &map_text(&self.gid))?;
         }
-        verbose!("wrote user namespace maps: uid [{}] gid [{}]",
+        verbose!(
+            "wrote user namespace maps: uid [{}] gid [{}]",
             map_text(&self.uid).trim().replace('\n', ", "),
-            map_text(&self.gid).trim().replace('\n', ", "));
+            map_text(&self.gid).trim().replace('\n', ", ")
+        );
         Ok(())
     }
 
@@ -129,11 +142,19 @@ impl IdMap {
             let mut cmd = std::process::Command::new(prog);
             cmd.arg(pid.to_string());
             for r in ranges {
-                cmd.args([r.inner.to_string(), r.outer.to_string(), r.count.to_string()]);
+                cmd.args([
+                    r.inner.to_string(),
+                    r.outer.to_string(),
+                    r.count.to_string(),
+                ]);
             }
-            let status = cmd.status().cannot_with(|| format!("run {prog} (package uidmap)"))?;
+            let status = cmd
+                .status()
+                .cannot_with(|| format!("run {prog} (package uidmap)"))?;
             if !status.success() {
-                return Err(anyhow!("cannot write the map of process {pid}: {prog} failed ({status})"));
+                return Err(anyhow!(
+                    "cannot write the map of process {pid}: {prog} failed ({status})"
+                ));
             }
             verbose!("{prog} wrote the map of process {pid}");
         }
@@ -218,8 +239,8 @@ mod tests {
     use clap::Parser;
 
     fn map(args: &[&str], euid: u32) -> IdMap {
-        let cli = Cli::try_parse_from(std::iter::once("sk-unshare").chain(args.iter().copied()))
-            .unwrap();
+        let cli =
+            Cli::try_parse_from(std::iter::once("sk-unshare").chain(args.iter().copied())).unwrap();
         IdMap::from_options(&cli, euid, euid).unwrap()
     }
 
@@ -239,8 +260,16 @@ mod tests {
 
     #[test]
     fn overlapping_ranges_are_refused() {
-        let cli = Cli::try_parse_from(["sk-unshare", "-U", "--map-users", "0:1000:10",
-            "--map-users", "5:5000:10", "true"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "sk-unshare",
+            "-U",
+            "--map-users",
+            "0:1000:10",
+            "--map-users",
+            "5:5000:10",
+            "true",
+        ])
+        .unwrap();
         assert!(IdMap::from_options(&cli, 0, 0).is_err());
     }
 }

@@ -6,8 +6,13 @@ use sk_common::{verbose, Cannot, Result};
 use std::os::fd::AsRawFd;
 
 pub fn bring_up_lo() -> Result<()> {
-    let sock = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
-        .cannot("create a socket to configure lo")?;
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .cannot("create a socket to configure lo")?;
     // SAFETY: ifreq is plain data; all-zero is a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {

@@ -94,9 +94,8 @@ pub fn open_joins(joins: &[Join]) -> Result<Opened> {
     let mut opened = Vec::new();
     for ns in JOIN_ORDER {
         for j in joins.iter().filter(|j| j.ns == ns) {
-            let f = fd::open(&j.path, OFlag::O_RDONLY, Mode::empty()).cannot_with(|| {
-                format!("open {} namespace {}", j.ns.name(), j.path.display())
-            })?;
+            let f = fd::open(&j.path, OFlag::O_RDONLY, Mode::empty())
+                .cannot_with(|| format!("open {} namespace {}", j.ns.name(), j.path.display()))?;
             opened.push((j.clone(), f));
         }
     }
@@ -116,9 +115,8 @@ pub fn join(opened: Opened) -> Result<()> {
                 ))
             }
             Err(e) => {
-                return Err(e).cannot_with(|| {
-                    format!("join {} namespace {}", j.ns.name(), j.path.display())
-                })
+                return Err(e)
+                    .cannot_with(|| format!("join {} namespace {}", j.ns.name(), j.path.display()))
             }
         }
     }
@@ -135,11 +133,18 @@ pub fn create(types: &[NsType], privileged: bool) -> Result<()> {
     let names: Vec<&str> = types.iter().map(|t| t.name()).collect();
     if let Err(e) = nix::sched::unshare(flags) {
         let hint = hint_for(e, types, privileged);
-        return Err(anyhow::Error::new(e)
-            .context(format!("cannot create {} namespace{}{hint}", names.join(", "),
-                if names.len() > 1 { "s" } else { "" })));
+        return Err(anyhow!(
+            "cannot create {} namespace{}: {}{hint}",
+            names.join(", "),
+            if names.len() > 1 { "s" } else { "" },
+            e.desc()
+        ));
     }
-    verbose!("created {} namespace{}", names.join(", "), if names.len() > 1 { "s" } else { "" });
+    verbose!(
+        "created {} namespace{}",
+        names.join(", "),
+        if names.len() > 1 { "s" } else { "" }
+    );
     Ok(())
 }
 
@@ -157,7 +162,9 @@ fn hint_for(e: Errno, types: &[NsType], privileged: bool) -> String {
                 .into()
         }
         Errno::ENOSPC if user => " (user.max_user_namespaces reached)".into(),
-        Errno::EINVAL if user => " (a user namespace cannot be made by a threaded or chrooted process)".into(),
+        Errno::EINVAL if user => {
+            " (a user namespace cannot be made by a threaded or chrooted process)".into()
+        }
         Errno::EINVAL if types.contains(&NsType::Time) => {
             " (time namespaces need Linux 5.6 or later)".into()
         }

@@ -14,8 +14,14 @@ pub fn set_root_propagation(p: Propagation) -> Result<()> {
         Propagation::Shared => MsFlags::MS_SHARED,
         Propagation::Unchanged => return Ok(()),
     };
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | flag, None::<&str>)
-        .cannot_with(|| format!("make / {p:?} in the new mount namespace").to_lowercase())?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | flag,
+        None::<&str>,
+    )
+    .cannot_with(|| format!("make / {p:?} in the new mount namespace").to_lowercase())?;
     verbose!("made / {} (recursively)", format!("{p:?}").to_lowercase());
     Ok(())
 }
@@ -23,8 +29,14 @@ pub fn set_root_propagation(p: Propagation) -> Result<()> {
 /// A /proc of the new pid namespace, for `--mount-proc`.
 pub fn mount_proc() -> Result<()> {
     // Private first: the host's /proc may be a shared mount.
-    mount(None::<&str>, "/proc", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .cannot("make /proc private")?;
+    mount(
+        None::<&str>,
+        "/proc",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .cannot("make /proc private")?;
     mount(
         Some("proc"),
         "/proc",

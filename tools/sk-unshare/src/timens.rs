@@ -8,8 +8,7 @@ pub fn write_offsets(monotonic: i64, boottime: i64) -> Result<()> {
         return Ok(());
     }
     let text = format!("monotonic {monotonic} 0\nboottime {boottime} 0\n");
-    std::fs::write("/proc/self/timens_offsets", text)
-        .cannot("write /proc/self/timens_offsets")?;
+    std::fs::write("/proc/self/timens_offsets", text).cannot("write /proc/self/timens_offsets")?;
     verbose!("time namespace offsets: monotonic {monotonic}s, boottime {boottime}s");
     Ok(())
 }
