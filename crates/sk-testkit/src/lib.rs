@@ -321,3 +321,31 @@ impl<F: FnMut()> Drop for Cleanup<F> {
         (self.0)()
     }
 }
+
+/// A small static C program from `tests/progs/<name>.c`, built once with
+/// `gcc -static` into target/sk-progs (static, so it runs inside any root
+/// filesystem). Skips loudly (None) when gcc is missing.
+pub fn c_program(test: &str, name: &str) -> Option<PathBuf> {
+    if !have("gcc") {
+        skip(test, "gcc is not installed (Debian package gcc, libc6-dev)");
+        return None;
+    }
+    let src = workspace().join("tests/progs").join(format!("{name}.c"));
+    let dir = workspace().join("target/sk-progs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join(name);
+    let fresh = |p: &Path| {
+        let (Ok(a), Ok(b)) = (std::fs::metadata(p), std::fs::metadata(&src)) else {
+            return false;
+        };
+        a.modified().unwrap() >= b.modified().unwrap()
+    };
+    if !fresh(&exe) {
+        // Build under a private name, then rename: tests run in parallel.
+        let tmp = dir.join(format!("{name}.{}.{}", std::process::id(), unique("")));
+        let out = run(cmd("gcc").args(["-static", "-O2", "-Wall", "-o"]).arg(&tmp).arg(&src));
+        assert!(out.status.success(), "gcc {}: {}", src.display(), out.stderr);
+        std::fs::rename(&tmp, &exe).unwrap();
+    }
+    Some(exe)
+}
