@@ -1,0 +1,365 @@
+//! The scenarios of SCENARIOS.md (S1-S10), through real chains. S8
+//! (AppArmor) and S5 on pure cgroup v2 run in the VM suite
+//! (scripts/vm-test), since this host's kernel has neither.
+
+use sk_e2e::{headline, root_with_probe, words};
+use sk_testkit::{cmd, need_program, need_root, run, run_with_input, sh, unique, Cleanup, Rootfs};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn chain(args: &[String]) -> std::process::Command {
+    let mut c = cmd(&args[0]);
+    c.args(&args[1..]);
+    c
+}
+
+/// Removes every cgroup directory called `name` (a test's own group).
+fn remove_cgroup_named(name: &str) {
+    sh(&format!("find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' -exec rmdir {{}} + 2>/dev/null; true"));
+}
+
+#[test]
+fn s1_the_headline_chain() {
+    let test = "s1_the_headline_chain";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let name = unique("sk-e2e-s1-");
+    let _cleanup = Cleanup(|| remove_cgroup_named(&name));
+    let args = words(&format!(
+        "sk-unshare -mup sk-cgroup --name {name} cpu=20000 sk-pivot {} sk-capdrop sys_time /bin/sh -c",
+        root.path().display()
+    ));
+    let script = "echo pid=$$; ps -o pid= | wc -l; cut -d' ' -f2 /proc/self/mounts; \
+                  cat /proc/self/cgroup; date -s @$(date +%s) 2>&1; exit 7";
+    let out = run(chain(&args).arg(script));
+    // The shell's own status is the chain's.
+    out.expect_code(7);
+    let text = &out.stdout;
+    assert!(text.contains("pid=1\n"), "{text}");
+    // ps sees the shell and itself (and the pipeline's wc): nothing of the host.
+    let procs: usize = text.lines().nth(1).unwrap().trim().parse().unwrap();
+    assert!(procs <= 3, "ps saw {procs} processes:\n{text}");
+    // Only the new root and what sk-pivot mounted: no host paths.
+    for mount_point in text.lines().skip(2).take_while(|l| l.starts_with('/')) {
+        assert!(
+            mount_point == "/"
+                || ["/proc", "/dev", "/sys"]
+                    .iter()
+                    .any(|p| mount_point.starts_with(p)),
+            "host mount visible inside: {mount_point}\n{text}"
+        );
+    }
+    assert!(
+        text.contains(&format!("/{name}")),
+        "not in the new cgroup:\n{text}"
+    );
+    assert!(
+        text.contains("Operation not permitted"),
+        "date -s was not refused:\n{text}"
+    );
+    let quota = sh(&format!("cat /sys/fs/cgroup/cpu/{name}/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/{name}/cpu.max"));
+    assert!(quota.stdout.starts_with("20000"), "quota: {}", quota.stdout);
+}
+
+#[test]
+fn s2_a_hostname_of_its_own() {
+    if !need_root("s2_a_hostname_of_its_own") {
+        return;
+    }
+    let host = nix::unistd::gethostname().unwrap();
+    let out = run(cmd("sk-unshare").args(["-u", "--hostname", "seckun-1.local", "hostname"]));
+    out.success();
+    assert_eq!(out.stdout, "seckun-1.local\n");
+    assert_eq!(nix::unistd::gethostname().unwrap(), host);
+}
+
+#[test]
+fn s3_a_container_joins_a_netns_and_pings_the_host() {
+    let test = "s3_a_container_joins_a_netns_and_pings_the_host";
+    if !need_root(test) || !need_program(test, "ip", "iproute2") {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let ns = unique("seckun-");
+    let (host_if, guest_if) = (unique("ske"), unique("skf"));
+    let _cleanup = Cleanup(|| {
+        sh(&format!(
+            "ip link del {host_if} 2>/dev/null; ip netns del {ns} 2>/dev/null"
+        ));
+    });
+    sh(&format!(
+        "set -e; ip netns add {ns}
+         ip link add name {host_if} type veth peer name {guest_if}
+         ip link set {guest_if} netns {ns}
+         ip addr add 10.100.101.1/24 dev {host_if} && ip link set {host_if} up
+         ip netns exec {ns} ip addr add 10.100.101.2/24 dev {guest_if}
+         ip netns exec {ns} ip link set {guest_if} up"
+    ))
+    .success();
+    let args = words(&format!(
+        "sk-unshare -mup --join net={ns} sk-pivot {} sk-capdrop sys_time ping -c1 -W5 10.100.101.1",
+        root.path().display()
+    ));
+    run(&mut chain(&args)).success();
+}
+
+#[test]
+fn s4_pivot_root_is_not_chroot() {
+    let test = "s4_pivot_root_is_not_chroot";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = root_with_probe(test) else {
+        return;
+    };
+    let base = format!("sk-unshare -mp sk-pivot {}", root.path().display());
+    let out =
+        run(&mut chain(&words(&format!("{base} sh -c"))).arg("cd /tmp && /probe chroot-escape"));
+    out.success();
+    assert!(
+        out.stdout.contains(" probe") && !out.stdout.contains(" work"),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        &mut chain(&words(&format!("{base} sk-capdrop sys_chroot sh -c")))
+            .arg("cd /tmp && /probe chroot-escape"),
+    );
+    assert!(
+        out.stdout
+            .contains("denied: chroot: Operation not permitted"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn s5_memory_limit_kills_a_hog_and_the_host_is_fine() {
+    let test = "s5_memory_limit_kills_a_hog_and_the_host_is_fine";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let args = words(&format!(
+        "sk-unshare -mup sk-cgroup --rm memory=64M sk-pivot {} sk-capdrop sys_time",
+        root.path().display()
+    ));
+    // dd allocates its block size: 128M in one buffer, touched as it reads.
+    let out = run(chain(&args).args(["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1"]));
+    out.expect_code(137);
+    run(&mut cmd("true")).success();
+}
+
+#[test]
+fn s5_a_fork_bomb_hits_the_pids_limit() {
+    let test = "s5_a_fork_bomb_hits_the_pids_limit";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let args = words(&format!(
+        "sk-unshare -mup --init sk-cgroup --rm pids=32 sk-pivot {} sk-capdrop sys_time sh -c",
+        root.path().display()
+    ));
+    // A bounded bomb: each shell forks two more until fork fails, for 3 s.
+    let bomb =
+        "end=$(( $(date +%s) + 3 )); b() { [ $(date +%s) -ge $end ] && return; b & b & wait; }; \
+                b 2>/dev/null; echo survived";
+    let out = sk_testkit::run_within(chain(&args).arg(bomb), Duration::from_secs(60), None);
+    assert!(
+        out.stdout.contains("survived"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    run(&mut cmd("true")).success();
+}
+
+#[test]
+fn s6_a_dropped_capability_stays_dropped() {
+    let test = "s6_a_dropped_capability_stays_dropped";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let out = run(&mut chain(&headline(root.path())).args([
+        "sh",
+        "-c",
+        "date -s @$(date +%s) 2>&1; grep -E '^Cap(Bnd|Prm|Eff)' /proc/self/status",
+    ]));
+    out.success();
+    assert!(
+        out.stdout.contains("Operation not permitted"),
+        "{}",
+        out.stdout
+    );
+    for line in out.stdout.lines().filter(|l| l.starts_with("Cap")) {
+        let bits = u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap();
+        assert_eq!(bits & (1 << 25), 0, "sys_time still set: {line}");
+    }
+}
+
+#[test]
+fn s7_seccomp_kill_through_the_chain_is_159() {
+    let test = "s7_seccomp_kill_through_the_chain_is_159";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let mut args = headline(root.path());
+    args.extend(words("sk-seccomp --kill mkdir sh -c"));
+    let out = run(chain(&args).arg("mkdir /tmp/x; echo not reached"));
+    out.expect_code(159);
+    assert!(!out.stdout.contains("not reached"));
+}
+
+#[test]
+fn s9_rootless_chain_as_nobody() {
+    let test = "s9_rootless_chain_as_nobody";
+    if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
+        return;
+    }
+    let Some(root) = root_with_probe(test) else {
+        return;
+    };
+    let args = words(&format!(
+        "setpriv --reuid 65534 --regid 65534 --clear-groups \
+         sk-unshare -U -r -mup sk-pivot {} sk-capdrop sys_time sh -c",
+        root.path().display()
+    ));
+    let out = run(chain(&args).arg("id -u; echo pid=$$; date -s @$(date +%s) 2>&1"));
+    if out.code() == 125 && out.stderr.contains("cannot create user") {
+        // The kernel refuses unprivileged user namespaces: a clear error is
+        // the promise then.
+        out.one_error_line("user namespace");
+        return;
+    }
+    out.success();
+    assert!(out.stdout.starts_with("0\npid=1\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("Operation not permitted"));
+    // A cgroup needs root's delegation: without it, one clear line.
+    let out = run(&mut chain(&words(
+        "setpriv --reuid 65534 --regid 65534 --clear-groups sk-cgroup pids=10 true",
+    )));
+    out.expect_code(125);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn s10_a_chain_in_a_pipeline() {
+    let test = "s10_a_chain_in_a_pipeline";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let mut args = headline(root.path());
+    args.extend(words("sk-seccomp --profile docker-default sort -r"));
+    let out = run_with_input(&mut chain(&args), b"a\nb\n");
+    out.success();
+    assert_eq!(out.stdout, "b\na\n");
+}
+
+#[test]
+fn s10_a_chain_as_a_systemd_execstart_line() {
+    let test = "s10_a_chain_as_a_systemd_execstart_line";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("seckun-demo.service");
+    std::fs::write(&unit, format!(
+        "[Unit]\nDescription=a seckun container\n\n[Service]\nType=exec\n\
+         ExecStart=sk-unshare -mupi --kill-child sk-cgroup --rm pids=64 sk-pivot {} sk-capdrop sys_time /bin/sh -c 'echo started as $$$$; exit 3'\n",
+        root.path().display()
+    )).unwrap();
+    // What systemd does with the line, as far as it matters here: take the
+    // words after ExecStart=, undo $$ escaping, exec it without a shell.
+    let runner = format!(
+        "line=$(sed -n 's/^ExecStart=//p' {}); eval \"set -- $(printf %s \"$line\" | sed 's/[$][$]/$/g; s/[$]/\\\\$/g')\"; exec \"$@\"",
+        unit.display()
+    );
+    let out = run(cmd("sh").args(["-c", &runner]));
+    out.expect_code(3);
+    assert_eq!(out.stdout, "started as 1\n");
+}
+
+#[test]
+fn s10_a_chain_in_an_execline_script() {
+    let test = "s10_a_chain_in_an_execline_script";
+    if !need_root(test) || !need_program(test, "execlineb", "execline") {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("run");
+    std::fs::write(&script, format!(
+        "#!/usr/bin/env execlineb\nsk-unshare -mup\nsk-pivot {}\nsk-capdrop sys_time\n/bin/sh -c \"echo $$; exit 5\"\n",
+        root.path().display()
+    )).unwrap();
+    let out = run(cmd("execlineb").arg(&script));
+    out.expect_code(5);
+    assert_eq!(out.stdout, "1\n");
+}
+
+#[test]
+fn s10_sigterm_reaches_the_program_through_all_five_links() {
+    let test = "s10_sigterm_reaches_the_program_through_all_five_links";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let mut args = headline(root.path());
+    args.extend(words("sk-seccomp --profile docker-default sh -c"));
+    let mut c = chain(&args);
+    c.arg("trap 'echo got TERM; exit 9' TERM; echo ready; while :; do sleep 0.05; done")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .process_group(0);
+    let mut child = c.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the chain ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "got TERM\n");
+    assert_eq!(status.code(), Some(9));
+}
