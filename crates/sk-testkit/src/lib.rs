@@ -343,8 +343,16 @@ pub fn c_program(test: &str, name: &str) -> Option<PathBuf> {
     if !fresh(&exe) {
         // Build under a private name, then rename: tests run in parallel.
         let tmp = dir.join(format!("{name}.{}.{}", std::process::id(), unique("")));
-        let out = run(cmd("gcc").args(["-static", "-O2", "-Wall", "-o"]).arg(&tmp).arg(&src));
-        assert!(out.status.success(), "gcc {}: {}", src.display(), out.stderr);
+        let out = run(cmd("gcc")
+            .args(["-static", "-O2", "-Wall", "-o"])
+            .arg(&tmp)
+            .arg(&src));
+        assert!(
+            out.status.success(),
+            "gcc {}: {}",
+            src.display(),
+            out.stderr
+        );
         std::fs::rename(&tmp, &exe).unwrap();
     }
     Some(exe)
