@@ -1,32 +1,152 @@
-//! sk-cgroup: not implemented yet; it parses its options and refuses (125).
+//! sk-cgroup: put the rest of the chain in a new cgroup with limits.
+//!
+//! Order of the steps, and why:
+//! 1. parse the limits (pure, before anything is touched);
+//! 2. read the layout from /proc/self (or --cgroup-root) and decide, per
+//!    limit, the hierarchy whose controller handles it; a limit no
+//!    hierarchy offers is an error here, before any directory exists;
+//! 3. make the group and write every limit, and only then
+//! 4. join it: the command never runs for a moment without its limits;
+//! 5. exec, or with --rm fork: the child joins and execs, the parent stays
+//!    outside the group (or it could not remove it), waits, and removes it.
 
-use clap::{CommandFactory, Parser};
-use sk_common::cli::Common;
-use sk_common::Result;
+pub mod cli;
+pub mod group;
+pub mod hierarchy;
+pub mod limits;
+pub mod remove;
+
+use clap::CommandFactory;
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::unistd::{getpid, ForkResult, Pid};
+use sk_common::parent::{reap_until, Parent};
+use sk_common::{exec, exit, verbose, Cannot, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
+use std::path::Path;
 
-#[derive(Parser, Debug)]
-#[command(name = "sk-cgroup", version, about = "Not implemented yet",
-          after_help = "Examples:\n  sk-cgroup true")]
-pub struct Cli {
-    #[command(flatten)]
-    pub common: Common,
-    /// The command to run, and its arguments
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
-    pub command: Vec<OsString>,
-}
+use group::Group;
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
-pub const MAN_NOTES: &str = "";
+pub const MAN_NOTES: &str = "\
+The hierarchies are read from /proc/self/mountinfo and /proc/self/cgroup, never assumed: \
+cgroup v1 (one mount per controller or per group of co-mounted controllers), cgroup v2 (one \
+unified mount) and the hybrid layout that has both. Each limit goes to the hierarchy that \
+holds its controller. On v1 the group is made in every hierarchy a limit needs, and in the \
+cpuacct hierarchy too when cpu is mounted apart from it, so that the group's CPU usage is \
+counted. A limit that no hierarchy here offers, or that the version at hand cannot express \
+(memory-high on v1), is an error naming the limit and the controllers that are available; \
+it is never skipped in silence.
+
+The limits are written before sk-cgroup joins the group, so the command never runs without \
+them. If a write or the join fails, every directory made by this run is removed again and \
+sk-cgroup exits with 125 without running the command.
+
+On cgroup v2 a controller works in a group only when every ancestor enables it in \
+cgroup.subtree_control; sk-cgroup enables the missing ones, and leaves them enabled. Two \
+rules of v2 can refuse that: a group that holds processes cannot pass controllers down \
+(EBUSY, the no-internal-process rule; the root is exempt), so --parent must name a group \
+without processes of its own; and a group that is not delegated to the caller cannot be \
+changed (EACCES).
+
+The default name is sk-PID, unique among running chains. An existing group of that name \
+(left by an earlier run whose PID was the same) is an error, never shared. A group named \
+with --name is reused when it exists, and then never removed by sk-cgroup.
+
+Without --rm, sk-cgroup executes the command in place: nothing of it stays behind, and the \
+empty group remains afterwards (-v names it). With --rm it stays as a small parent outside \
+the group: it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH, \
+exits with the command's status, and removes the group first, also when the command was \
+killed. Processes the command left in the group are killed (cgroup.kill on v2, SIGKILL to \
+each member otherwise, until the group is empty); the parent is their subreaper. If the \
+group still cannot be removed after about five seconds, sk-cgroup says so and exits with 125.
+
+Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
+period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
+swap alone (v2 memory.swap.max); on v1 it is written as memory plus swap to \
+memory.memsw.limit_in_bytes, and needs memory=.";
 
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
-    Cli::command()
+    cli::Cli::command()
 }
 
 pub fn main() -> Result<Infallible> {
-    let args: Cli = sk_common::cli::parse();
+    let args: cli::Cli = sk_common::cli::parse();
     args.common.apply();
-    anyhow::bail!("not implemented")
+    let plan = args.plan().map_err(anyhow::Error::msg)?;
+
+    let layout = match &plan.cgroup_root {
+        Some(dir) => hierarchy::from_root(dir)?,
+        None => hierarchy::detect(Path::new("/proc/self"))?,
+    };
+    let pid = getpid();
+    let name = plan.name.clone().unwrap_or_else(|| format!("sk-{pid}"));
+    let targets = hierarchy::targets(&layout, &plan.limits.needs(), &name, plan.parent.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let group = group::create(&targets, plan.name.is_some())?;
+
+    if !plan.rm {
+        group.join(pid.as_raw())?;
+        for p in &group.parts {
+            verbose!(
+                "cgroup {} stays after the command (no --rm)",
+                p.dir.display()
+            );
+        }
+        exec::exec(&plan.command);
+    }
+    match start(&group, &plan.command) {
+        Ok((parent, child)) => {
+            let code = wait_for(parent, child);
+            group.remove()?;
+            remove::reap_killed();
+            exit::exit(code)
+        }
+        Err(e) => {
+            group.remove_created();
+            Err(e)
+        }
+    }
+}
+
+/// Forks the child that joins the group and execs; the parent stays out.
+fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
+    let parent = Parent::prepare()?;
+    // Orphans of the command are reparented to us, not to init: we kill
+    // them with the group, and reap them.
+    nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;
+    // SAFETY: sk-cgroup is single-threaded.
+    match unsafe { nix::unistd::fork() }.cannot("fork")? {
+        ForkResult::Child => {
+            let joined = group
+                .join(getpid().as_raw())
+                .and_then(|()| parent.restore_in_child());
+            if let Err(e) = joined {
+                sk_common::fail(&e);
+            }
+            exec::exec(command)
+        }
+        ForkResult::Parent { child } => Ok((parent, child)),
+    }
+}
+
+/// Forwards signals until `child` ends; its exit code (128+N for signal N).
+fn wait_for(mut parent: Parent, child: Pid) -> i32 {
+    if let Ok(Some(code)) = reap_until(child) {
+        return code;
+    }
+    loop {
+        let mut fds = [PollFd::new(parent.signal_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => sk_common::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
+        }
+        match parent.handle_pending(child) {
+            Ok(Some(code)) => return code,
+            Ok(None) => {}
+            Err(e) => sk_common::fail(&e),
+        }
+    }
 }

@@ -1,0 +1,577 @@
+//! Which cgroup hierarchies this machine has, where they are mounted, where
+//! the caller sits in each, and so where a group for the given limits goes.
+//!
+//! Nothing is assumed about paths: v1 hierarchies, the unified (v2) one and
+//! the hybrid mix of both are read from /proc/self/mountinfo and
+//! /proc/self/cgroup. A controller lives in at most one of them: a v1 mount
+//! holds it, or else the v2 hierarchy offers it in its root's
+//! cgroup.controllers.
+
+use procfs::process::{MountInfo, MountInfos};
+use procfs::{FromBufRead, ProcessCGroups};
+use sk_common::{Cannot, Result};
+use std::path::{Path, PathBuf};
+
+use crate::limits::{Need, Version, Write};
+
+/// One mounted hierarchy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hierarchy {
+    pub version: Version,
+    pub mount: PathBuf,
+    /// v1: the controllers bound to it; v2: the ones its root offers.
+    pub controllers: Vec<String>,
+    /// The caller's cgroup in it, from the hierarchy's root ("/" at the top).
+    pub current: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub hierarchies: Vec<Hierarchy>,
+}
+
+/// Reads the layout from `proc_self` (normally /proc/self).
+pub fn detect(proc_self: &Path) -> Result<Layout> {
+    let mountinfo = proc_self.join("mountinfo");
+    let mounts = std::fs::File::open(&mountinfo)
+        .cannot_with(|| format!("open {}", mountinfo.display()))
+        .and_then(|f| {
+            MountInfos::from_buf_read(std::io::BufReader::new(f))
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", mountinfo.display()))
+        })?;
+    let cgroup = proc_self.join("cgroup");
+    let groups = std::fs::File::open(&cgroup)
+        .cannot_with(|| format!("open {}", cgroup.display()))
+        .and_then(|f| {
+            ProcessCGroups::from_buf_read(std::io::BufReader::new(f))
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cgroup.display()))
+        })?;
+    Ok(from_proc(&mounts.0, &groups, read_controllers))
+}
+
+/// The words of a v2 cgroup.controllers file; empty when unreadable.
+pub fn read_controllers(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("cgroup.controllers"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The layout from parsed mountinfo and /proc/self/cgroup; `offered` reads
+/// a v2 root's cgroup.controllers.
+pub fn from_proc(
+    mounts: &[MountInfo],
+    groups: &ProcessCGroups,
+    offered: impl Fn(&Path) -> Vec<String>,
+) -> Layout {
+    let mut hierarchies = Vec::new();
+    for g in &groups.0 {
+        let v2 = g.hierarchy == 0 && g.controllers.is_empty();
+        // name=systemd and other named v1 hierarchies hold no controller.
+        let controllers: Vec<String> = g
+            .controllers
+            .iter()
+            .filter(|c| !c.contains('='))
+            .cloned()
+            .collect();
+        if !v2 && controllers.is_empty() {
+            continue;
+        }
+        let candidates = mounts.iter().filter(|m| {
+            if v2 {
+                m.fs_type == "cgroup2"
+            } else {
+                m.fs_type == "cgroup" && controllers.iter().all(|c| m.super_options.contains_key(c))
+            }
+        });
+        // A mount of a sub-tree (a container's view) holds the caller's
+        // cgroup relative to that mount's root; prefer a mount of the
+        // whole hierarchy.
+        let mut best: Option<(&MountInfo, PathBuf)> = None;
+        for m in candidates {
+            let Ok(rel) = Path::new(&g.pathname).strip_prefix(&m.root) else {
+                continue;
+            };
+            let better = match &best {
+                None => true,
+                Some((b, _)) => b.root != "/" && m.root == "/",
+            };
+            if better {
+                best = Some((m, Path::new("/").join(rel)));
+            }
+        }
+        let Some((m, current)) = best else { continue };
+        hierarchies.push(Hierarchy {
+            version: if v2 { Version::V2 } else { Version::V1 },
+            controllers: if v2 {
+                offered(&m.mount_point)
+            } else {
+                controllers
+            },
+            mount: m.mount_point.clone(),
+            current,
+        });
+    }
+    Layout { hierarchies }
+}
+
+/// The layout for `--cgroup-root DIR`: a cgroup2 mount when DIR has
+/// cgroup.controllers, otherwise one v1 hierarchy per sub-directory, named
+/// by its controllers ("cpu,cpuacct"). The caller counts as sitting at the
+/// root of each.
+pub fn from_root(dir: &Path) -> Result<Layout> {
+    if dir.join("cgroup.controllers").exists() {
+        return Ok(Layout {
+            hierarchies: vec![Hierarchy {
+                version: Version::V2,
+                mount: dir.to_path_buf(),
+                controllers: read_controllers(dir),
+                current: "/".into(),
+            }],
+        });
+    }
+    let mut hierarchies = Vec::new();
+    let entries = std::fs::read_dir(dir).cannot_with(|| format!("read {}", dir.display()))?;
+    for e in entries {
+        let e = e.cannot_with(|| format!("read {}", dir.display()))?;
+        if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            continue; // symlinks like cpu -> cpu,cpuacct name a hierarchy twice
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        let controllers: Vec<String> = name
+            .split(',')
+            .filter(|c| !c.is_empty() && !c.contains('=') && *c != "unified" && *c != "systemd")
+            .map(str::to_string)
+            .collect();
+        if !controllers.is_empty() {
+            hierarchies.push(Hierarchy {
+                version: Version::V1,
+                mount: e.path(),
+                controllers,
+                current: "/".into(),
+            });
+        }
+    }
+    hierarchies.sort_by(|a, b| a.mount.cmp(&b.mount));
+    Ok(Layout { hierarchies })
+}
+
+impl Layout {
+    /// The hierarchy that offers what `need` needs.
+    fn find(&self, need: &Need) -> Option<usize> {
+        let v1 = need.controller(Version::V1);
+        let v2 = need.controller(Version::V2);
+        self.hierarchies
+            .iter()
+            .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == v1))
+            .or_else(|| {
+                self.hierarchies
+                    .iter()
+                    .position(|h| h.version == Version::V2 && h.controllers.iter().any(|c| c == v2))
+            })
+    }
+
+    fn v2(&self) -> Option<usize> {
+        self.hierarchies
+            .iter()
+            .position(|h| h.version == Version::V2)
+    }
+
+    /// The controllers there are, for messages: "v1: cpu, memory; v2: hugetlb".
+    pub fn available(&self) -> String {
+        let list = |v: Version| {
+            let mut c: Vec<&str> = self
+                .hierarchies
+                .iter()
+                .filter(|h| h.version == v)
+                .flat_map(|h| h.controllers.iter().map(String::as_str))
+                .collect();
+            c.sort_unstable();
+            c.join(" ")
+        };
+        let (v1, v2) = (list(Version::V1), list(Version::V2));
+        let mut parts = Vec::new();
+        if self.hierarchies.iter().any(|h| h.version == Version::V1) {
+            parts.push(format!("v1: {}", if v1.is_empty() { "none" } else { &v1 }));
+        }
+        if self.v2().is_some() {
+            parts.push(format!("v2: {}", if v2.is_empty() { "none" } else { &v2 }));
+        }
+        if parts.is_empty() {
+            "no cgroup hierarchy is mounted".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// The group in one hierarchy: where it goes and what is written there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub version: Version,
+    pub mount: PathBuf,
+    /// The caller's own cgroup directory (to go back to if joining fails).
+    pub home: PathBuf,
+    /// The directory the group is made in.
+    pub parent: PathBuf,
+    /// The group's directory.
+    pub dir: PathBuf,
+    /// v2: the controllers to enable in the parents' cgroup.subtree_control.
+    pub enable: Vec<String>,
+    /// (the limit as typed, the write), in order.
+    pub writes: Vec<(String, Write)>,
+}
+
+type Chosen = (usize, Vec<(String, Write)>, Vec<String>);
+
+/// Decides, for each limit, the hierarchy that offers its controller, and
+/// gathers one target per hierarchy used. Pure: `layout` was read before.
+pub fn targets(
+    layout: &Layout,
+    needs: &[Need],
+    name: &str,
+    parent: Option<&Path>,
+) -> std::result::Result<Vec<Target>, String> {
+    // (hierarchy index, its writes, the controllers they need)
+    let mut chosen: Vec<Chosen> = Vec::new();
+    let mut everywhere = Vec::new();
+    for need in needs {
+        if need.controller(Version::V1) == "cgroup" {
+            // cgroup.* files belong to every hierarchy, not to a controller.
+            everywhere.push(need);
+            continue;
+        }
+        let Some(i) = layout.find(need) else {
+            let c = need.controller(Version::V1);
+            let c2 = need.controller(Version::V2);
+            let named = if c == c2 {
+                c.to_string()
+            } else {
+                format!("{c2} (v1: {c})")
+            };
+            return Err(format!(
+                "{}: no cgroup hierarchy here offers the {named} controller (available: {})",
+                need.key,
+                layout.available()
+            ));
+        };
+        let h = &layout.hierarchies[i];
+        let writes = need.writes(h.version)?;
+        let slot = match chosen.iter().position(|(j, _, _)| *j == i) {
+            Some(s) => s,
+            None => {
+                chosen.push((i, Vec::new(), Vec::new()));
+                chosen.len() - 1
+            }
+        };
+        let c = need.controller(h.version).to_string();
+        if !chosen[slot].2.contains(&c) {
+            chosen[slot].2.push(c);
+        }
+        chosen[slot]
+            .1
+            .extend(writes.iter().map(|w| (need.key.clone(), w.clone())));
+    }
+    // With cpu on its own v1 hierarchy, the cpuacct one is where usage is
+    // counted: join it too, so `cpuacct.usage` of the group means something.
+    let uses_v1_cpu = chosen.iter().any(|(i, _, c)| {
+        layout.hierarchies[*i].version == Version::V1 && c.iter().any(|c| c == "cpu")
+    });
+    if uses_v1_cpu {
+        if let Some(i) = layout
+            .hierarchies
+            .iter()
+            .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == "cpuacct"))
+        {
+            if !chosen.iter().any(|(j, _, _)| *j == i) {
+                chosen.push((i, Vec::new(), Vec::new()));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        // No controller asked for: a group to hold and track the processes;
+        // the v2 hierarchy does that alone, on v1 every hierarchy takes part.
+        match layout.v2() {
+            Some(i) => chosen.push((i, Vec::new(), Vec::new())),
+            None => {
+                for (i, h) in layout.hierarchies.iter().enumerate() {
+                    if h.version == Version::V1 {
+                        chosen.push((i, Vec::new(), Vec::new()));
+                    }
+                }
+            }
+        }
+        if chosen.is_empty() {
+            return Err(format!(
+                "no cgroup hierarchy to make a group in ({})",
+                layout.available()
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, mut writes, enable) in chosen {
+        let h = &layout.hierarchies[i];
+        for need in &everywhere {
+            writes.extend(
+                need.writes(h.version)?
+                    .iter()
+                    .map(|w| (need.key.clone(), w.clone())),
+            );
+        }
+        let inside = match parent {
+            Some(p) if p.is_absolute() => p.to_path_buf(),
+            Some(p) => h.current.join(p),
+            None => h.current.clone(),
+        };
+        let parent_dir = under(&h.mount, &inside);
+        out.push(Target {
+            version: h.version,
+            mount: h.mount.clone(),
+            home: under(&h.mount, &h.current),
+            dir: parent_dir.join(name),
+            parent: parent_dir,
+            enable: if h.version == Version::V2 {
+                enable
+            } else {
+                Vec::new()
+            },
+            writes,
+        });
+    }
+    Ok(out)
+}
+
+/// `mount` joined with a path from the hierarchy's root.
+fn under(mount: &Path, inside: &Path) -> PathBuf {
+    let rel = inside.strip_prefix("/").unwrap_or(inside);
+    if rel.as_os_str().is_empty() {
+        mount.to_path_buf()
+    } else {
+        mount.join(rel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    /// This machine's layout: v1 with cpu and cpuacct apart, an empty
+    /// unified hierarchy, the caller in a memory sub-group.
+    const HYBRID_MOUNTS: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+    const HYBRID_CGROUP: &str = "\
+9:name=systemd:/
+8:pids:/
+4:memory:/process_api/abc
+2:cpuacct:/
+1:cpu:/
+0::/
+";
+    const V2_MOUNTS: &str = "\
+25 1 0:22 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate
+";
+    const V2_CGROUP: &str = "0::/user.slice/session-1.scope\n";
+
+    fn layout(mounts: &str, cgroup: &str, offered: &[&str]) -> Layout {
+        let m = MountInfos::from_buf_read(mounts.as_bytes()).unwrap();
+        let g = ProcessCGroups::from_buf_read(cgroup.as_bytes()).unwrap();
+        let offered: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
+        from_proc(&m.0, &g, |_| offered.clone())
+    }
+
+    fn hybrid() -> Layout {
+        layout(HYBRID_MOUNTS, HYBRID_CGROUP, &["hugetlb"])
+    }
+
+    fn needs(words: &[&str]) -> Vec<Need> {
+        Limits::parse(words.iter().copied()).unwrap().needs()
+    }
+
+    #[test]
+    fn hybrid_layout_is_read_from_mountinfo() {
+        let l = hybrid();
+        let mounts: Vec<_> = l
+            .hierarchies
+            .iter()
+            .map(|h| h.mount.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            mounts,
+            [
+                "/sys/fs/cgroup/pids",
+                "/sys/fs/cgroup/memory",
+                "/sys/fs/cgroup/cpuacct",
+                "/sys/fs/cgroup/cpu",
+                "/sys/fs/cgroup/unified"
+            ]
+        );
+        assert_eq!(l.hierarchies[1].current, Path::new("/process_api/abc"));
+        assert_eq!(l.hierarchies[4].version, Version::V2);
+        assert_eq!(l.available(), "v1: cpu cpuacct memory pids; v2: hugetlb");
+    }
+
+    #[test]
+    fn comounted_controllers_share_one_hierarchy() {
+        let l = layout(
+            "1 0 0:1 / /cg/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n",
+            "3:cpu,cpuacct:/a\n",
+            &[],
+        );
+        let t = targets(&l, &needs(&["cpu=20000"]), "sk-1", None).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].dir, Path::new("/cg/cpu,cpuacct/a/sk-1"));
+    }
+
+    #[test]
+    fn cpu_on_v1_also_joins_a_separate_cpuacct_hierarchy() {
+        let t = targets(&hybrid(), &needs(&["cpu=20000"]), "sk-7", None).unwrap();
+        let dirs: Vec<_> = t.iter().map(|t| t.dir.to_str().unwrap()).collect();
+        assert_eq!(
+            dirs,
+            ["/sys/fs/cgroup/cpu/sk-7", "/sys/fs/cgroup/cpuacct/sk-7"]
+        );
+        assert_eq!(t[0].writes[0].1.files, ["cpu.cfs_quota_us"]);
+        assert!(t[1].writes.is_empty());
+    }
+
+    #[test]
+    fn each_limit_goes_to_its_controllers_hierarchy_under_the_current_group() {
+        let t = targets(&hybrid(), &needs(&["memory=64M", "pids=32"]), "g", None).unwrap();
+        assert_eq!(
+            t[0].dir,
+            Path::new("/sys/fs/cgroup/memory/process_api/abc/g")
+        );
+        assert_eq!(
+            t[0].home,
+            Path::new("/sys/fs/cgroup/memory/process_api/abc")
+        );
+        assert_eq!(t[1].dir, Path::new("/sys/fs/cgroup/pids/g"));
+        assert_eq!(t[1].writes[0].0, "pids=32");
+    }
+
+    #[test]
+    fn parent_is_absolute_from_the_root_or_relative_to_the_current_group() {
+        let l = hybrid();
+        let t = targets(&l, &needs(&["memory=1M"]), "g", Some(Path::new("/sk"))).unwrap();
+        assert_eq!(t[0].dir, Path::new("/sys/fs/cgroup/memory/sk/g"));
+        let t = targets(&l, &needs(&["memory=1M"]), "g", Some(Path::new("sub"))).unwrap();
+        assert_eq!(
+            t[0].dir,
+            Path::new("/sys/fs/cgroup/memory/process_api/abc/sub/g")
+        );
+    }
+
+    #[test]
+    fn a_missing_controller_is_named_with_the_available_ones() {
+        let e = targets(&hybrid(), &needs(&["io-weight=100"]), "g", None).unwrap_err();
+        assert!(
+            e.starts_with("io-weight=100: no cgroup hierarchy here offers the io (v1: blkio)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("v1: cpu cpuacct memory pids; v2: hugetlb"),
+            "{e}"
+        );
+        let e = targets(&hybrid(), &needs(&["rdma.max=x"]), "g", None).unwrap_err();
+        assert!(e.contains("rdma controller"), "{e}");
+    }
+
+    #[test]
+    fn a_key_the_version_cannot_do_is_an_error_not_a_skip() {
+        let e = targets(&hybrid(), &needs(&["memory-high=1M"]), "g", None).unwrap_err();
+        assert!(e.contains("memory-high=1M") && e.contains("v2 only"), "{e}");
+    }
+
+    #[test]
+    fn v2_enables_the_controllers_it_writes() {
+        let l = layout(V2_MOUNTS, V2_CGROUP, &["cpu", "memory", "pids", "io"]);
+        let n = needs(&[
+            "cpu=20%",
+            "memory=64M",
+            "memory-swap=0",
+            "pids=32",
+            "io-weight=50",
+        ]);
+        let t = targets(&l, &n, "sk-9", None).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            t[0].dir,
+            Path::new("/sys/fs/cgroup/user.slice/session-1.scope/sk-9")
+        );
+        assert_eq!(t[0].enable, ["cpu", "memory", "pids", "io"]);
+        let files: Vec<_> = t[0]
+            .writes
+            .iter()
+            .map(|(_, w)| w.files[0].as_str())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "cpu.max",
+                "memory.max",
+                "memory.swap.max",
+                "pids.max",
+                "io.weight"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_limits_make_a_tracking_group_in_v2_or_every_v1_hierarchy() {
+        let t = targets(&hybrid(), &[], "g", None).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].dir, Path::new("/sys/fs/cgroup/unified/g"));
+        let v1only = layout(
+            "1 0 0:1 / /c/pids rw - cgroup cgroup rw,pids\n2 0 0:2 / /c/memory rw - cgroup cgroup rw,memory\n",
+            "2:pids:/\n1:memory:/\n0::/\n",
+            &[],
+        );
+        assert_eq!(targets(&v1only, &[], "g", None).unwrap().len(), 2);
+        assert!(targets(&Layout::default(), &[], "g", None).is_err());
+    }
+
+    #[test]
+    fn cgroup_files_go_to_every_hierarchy_used() {
+        let t = targets(
+            &hybrid(),
+            &needs(&["pids=5", "cgroup.clone_children=1"]),
+            "g",
+            None,
+        )
+        .unwrap();
+        assert_eq!(t[0].writes.len(), 2);
+    }
+
+    #[test]
+    fn a_container_mount_of_a_subtree_is_used_relative_to_its_root() {
+        let l = layout(
+            "1 0 0:1 /docker/x /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n",
+            "5:pids:/docker/x/inner\n",
+            &[],
+        );
+        assert_eq!(l.hierarchies[0].current, Path::new("/inner"));
+    }
+
+    #[test]
+    fn cgroup_root_reads_a_v2_mount_or_a_directory_of_v1_hierarchies() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        let l = from_root(d.path()).unwrap();
+        assert_eq!(l.hierarchies[0].version, Version::V2);
+        assert_eq!(l.hierarchies[0].controllers, ["cpu", "memory", "pids"]);
+
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["cpu,cpuacct", "memory", "systemd"] {
+            std::fs::create_dir(d.path().join(sub)).unwrap();
+        }
+        let l = from_root(d.path()).unwrap();
+        assert_eq!(l.available(), "v1: cpu cpuacct memory");
+    }
+}
