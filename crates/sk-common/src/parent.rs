@@ -38,8 +38,18 @@ pub struct Parent {
 }
 
 impl Parent {
-    /// Blocks the forwarded signals and SIGCHLD. Call before fork.
+    /// Blocks the forwarded signals and SIGCHLD, and makes this process
+    /// non-dumpable. Call before fork.
+    ///
+    /// Why non-dumpable: a parent that stays may end up inside the
+    /// container's pid namespace (`sk-unshare -p sk-cgroup --rm ...` makes
+    /// the cgroup's parent PID 1 there) while it still holds descriptors
+    /// and privileges of the outside (a cgroup directory, a seccomp
+    /// listener). A non-dumpable process cannot be ptraced, and its
+    /// /proc/PID/fd cannot be opened, by the command running as the same
+    /// user. The child gets a dumpable process back when it execs.
     pub fn prepare() -> Result<Self> {
+        nix::sys::prctl::set_dumpable(false).cannot("make the parent non-dumpable")?;
         let mut mask = SigSet::empty();
         for sig in FORWARDED {
             mask.add(sig);

@@ -405,3 +405,31 @@ fn kernel_refusals_are_one_clear_line() {
     );
     assert!(!marker.exists());
 }
+
+#[test]
+fn the_staying_parent_cannot_be_reached_through_proc() {
+    let name = "the_staying_parent_cannot_be_reached_through_proc";
+    if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
+        return;
+    }
+    // Parent and command have the same capabilities, without CAP_SYS_PTRACE:
+    // only the parent's non-dumpable flag keeps its cwd and fds out of reach
+    // (util-linux's unshare, as a control, lets the command read them).
+    let script = "readlink /proc/$PPID/cwd || echo denied";
+    let out = run(cmd("setpriv")
+        .args(["--bounding-set", "-sys_ptrace"])
+        .arg(sk_testkit::bin("sk-unshare"))
+        .args(["-f", "sh", "-c", script]));
+    out.success();
+    assert_eq!(out.stdout, "denied\n");
+    let control = run(cmd("setpriv").args([
+        "--bounding-set",
+        "-sys_ptrace",
+        "unshare",
+        "-f",
+        "sh",
+        "-c",
+        script,
+    ]));
+    assert_ne!(control.stdout, "denied\n");
+}
