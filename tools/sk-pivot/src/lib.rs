@@ -1,32 +1,125 @@
-//! sk-pivot: not implemented yet; it parses its options and refuses (125).
+//! sk-pivot: pivot_root(2) into a root filesystem with secure defaults,
+//! then exec.
+//!
+//! Order of the steps, and why:
+//! 1. refuse unless in a mount namespace of its own (it would move the
+//!    host's root otherwise);
+//! 2. / private (or slave), so nothing mounted below reaches the host;
+//! 3. NEWROOT bound on itself: a mount point, and a mount of our own;
+//! 4. /proc, /dev, /sys, then the user's mounts in the order given, then
+//!    --resolv: all before the pivot, while SRC paths still name the host's
+//!    files; every DST resolved inside NEWROOT (resolve.rs);
+//! 5. read-only paths and masks, which need the new /proc; the read-only
+//!    root last, when nothing is left to create in it;
+//! 6. pivot_root, detach the old root, chdir; exec.
+//!
+//! Any failure stops before the pivot or right after it, and the command
+//! is never executed.
 
-use clap::{CommandFactory, Parser};
-use sk_common::cli::Common;
-use sk_common::Result;
+pub mod cli;
+pub mod dev;
+pub mod kernelfs;
+pub mod mask;
+pub mod mounts;
+pub mod namespace;
+pub mod pivot;
+pub mod resolve;
+
+use clap::{CommandFactory, FromArgMatches};
+use sk_common::{exec, verbose, Cannot, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
 
-#[derive(Parser, Debug)]
-#[command(name = "sk-pivot", version, about = "Not implemented yet",
-          after_help = "Examples:\n  sk-pivot true")]
-pub struct Cli {
-    #[command(flatten)]
-    pub common: Common,
-    /// The command to run, and its arguments
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
-    pub command: Vec<OsString>,
-}
-
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
-pub const MAN_NOTES: &str = "";
+pub const MAN_NOTES: &str = "\
+sk-pivot refuses to run unless its mount namespace differs from that of PID 1 (as the \
+caller's /proc shows it): in the host's namespace, pivot_root(2) would move the root of the \
+whole machine. Run it after sk-unshare -m. When /proc/1/ns/mnt cannot be read (inside a user \
+namespace), it runs only in a mount namespace owned by a user namespace other than the \
+initial one.
+
+Why pivot_root and not chroot: a chroot changes only the process's idea of /, and a process \
+with CAP_SYS_CHROOT can leave it (chroot into a subdirectory, chdir .. repeatedly, chroot .). \
+sk-pivot moves the mount namespace's root and then detaches the old one (umount2 with \
+MNT_DETACH): there is no host directory left to climb back to. Drop sys_chroot as well \
+(sk-capdrop) so that the command cannot play chroot games at all.
+
+Before any mount, / is made recursively private (--propagation slave lets host mounts still \
+come in), so that nothing sk-pivot mounts appears on the host, even after sk-unshare \
+--propagation unchanged. When the chain ends, the namespace and every mount in it are gone.
+
+Every path inside NEWROOT (DST of --bind, --ro-bind and --tmpfs, --mask, --ro, and the \
+places of /proc and /dev) is resolved with openat2(2) RESOLVE_IN_ROOT: a symlink in NEWROOT \
+is followed as the container will see it, so an absolute link or .. cannot lead a mount \
+out of NEWROOT. Missing mount points are created in NEWROOT (directories 0755, empty files \
+0644) and stay there. SRC of --bind is a path on the host, followed as usual.
+
+The default /dev is a tmpfs (nosuid, nodev, noexec) with the host's null, zero, full, \
+random, urandom and tty bound in, a devpts instance of its own (pts, and ptmx linked to \
+pts/ptmx), a tmpfs on shm, and the links fd, stdin, stdout and stderr. --dev-host binds the \
+host's /dev and --devtmpfs mounts a devtmpfs: both put every device of the host inside, \
+disks, /dev/mem, /dev/kmsg and all, and anyone root inside can read or write them. \
+devtmpfs is not a fresh, empty filesystem: it is the kernel's one device tree, the same on \
+every mount. Use them only to follow a course's by-hand steps or to debug.
+
+Masked by default, as OCI runtimes do: /proc/acpi, /proc/asound, /proc/interrupts, \
+/proc/kcore, /proc/keys, /proc/latency_stats, /proc/timer_list, /proc/timer_stats, \
+/proc/sched_debug, /proc/scsi, /sys/firmware and /sys/devices/virtual/powercap (a file is \
+covered with /dev/null, a directory with an empty read-only tmpfs). Read-only: /proc/bus, \
+/proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger. Paths that do not exist are skipped. \
+A remount keeps the nosuid, nodev and noexec flags a mount had: the kernel refuses to drop \
+them inside a user namespace.
+
+--ro-bind makes the bound tree read-only with mount_setattr(2) (Linux 5.12), submounts \
+included; an older kernel gets only the top mount read-only. --read-only remounts NEWROOT's \
+own mount only: /proc, /dev, /dev/shm and the --bind and --tmpfs mounts keep their own \
+modes.
+
+Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
+host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \
+unless it is for a pid namespace of its own; sk-pivot says so.";
 
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
-    Cli::command()
+    cli::Cli::command()
 }
 
 pub fn main() -> Result<Infallible> {
-    let args: Cli = sk_common::cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // The first parse prints usage errors and help and exits; the matches
+    // of the second give the order of the mount options.
+    let _: cli::Cli = sk_common::cli::parse_from(argv.iter().cloned());
+    let matches = command().get_matches_from(&argv);
+    let args = cli::Cli::from_arg_matches(&matches).cannot("parse the options")?;
     args.common.apply();
-    anyhow::bail!("not implemented")
+    let plan = args.plan(Some(&matches)).map_err(anyhow::Error::msg)?;
+
+    namespace::require_own_mount_namespace()?;
+    let newroot = pivot::check_newroot(&plan.newroot)?;
+    pivot::set_root_propagation(plan.propagation)?;
+    let root = pivot::bind_newroot(&newroot)?;
+
+    if plan.proc {
+        kernelfs::mount_proc(&root)?;
+    }
+    dev::apply(&root, plan.dev)?;
+    if plan.sys {
+        kernelfs::mount_sys(&root)?;
+    }
+    mounts::apply(&root, &plan.mounts)?;
+    if plan.resolv {
+        mounts::resolv_conf(&root)?;
+    }
+    mask::read_only(&root, &plan.read_only_paths)?;
+    mask::mask(&root, &plan.masks)?;
+    if plan.read_only {
+        mounts::remount_read_only(root.fd(), &root.show(std::path::Path::new("/")))?;
+        verbose!("made {} read-only", newroot.display());
+    }
+
+    pivot::pivot(root)?;
+    if let Some(dir) = &plan.chdir {
+        nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
+    }
+    exec::exec(&args.command)
 }

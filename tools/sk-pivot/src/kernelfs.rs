@@ -1,0 +1,68 @@
+//! /proc and /sys inside NEWROOT.
+
+use crate::resolve::{fd_path, Root};
+use anyhow::anyhow;
+use nix::errno::Errno;
+use nix::mount::{mount, MsFlags};
+use sk_common::{verbose, Cannot, Result};
+use std::path::Path;
+
+const KERNEL_FS_FLAGS: MsFlags = MsFlags::MS_NOSUID
+    .union(MsFlags::MS_NODEV)
+    .union(MsFlags::MS_NOEXEC);
+
+/// A fresh proc: it shows the pid namespace sk-pivot runs in, not the one
+/// the caller's /proc was mounted from.
+pub fn mount_proc(root: &Root) -> Result<()> {
+    let inner = Path::new("/proc");
+    let shown = root.show(inner);
+    let target = root.ensure_dir(inner)?;
+    match mount(
+        Some("proc"),
+        fd_path(&target).as_str(),
+        Some("proc"),
+        KERNEL_FS_FLAGS,
+        None::<&str>,
+    ) {
+        Ok(()) => {
+            verbose!("mounted a new proc on {shown}");
+            Ok(())
+        }
+        // The kernel refuses a new proc when the visible one has parts
+        // covered (mount_too_revealing): Docker and other runtimes mask
+        // /proc paths, and a user namespace cannot see through them.
+        Err(Errno::EPERM) => Err(anyhow!(
+            "cannot mount proc on {shown}: Operation not permitted (is the surrounding /proc \
+             masked, as inside Docker, or is this a user namespace without a pid namespace of \
+             its own? mount proc in a pid namespace of your own: sk-unshare -p)"
+        )),
+        Err(e) => Err(e).cannot_with(|| format!("mount proc on {shown}")),
+    }
+}
+
+/// `--sys`: sysfs, read-only. A sysfs shows the network devices of the
+/// network namespace it is mounted from; in a user namespace the kernel
+/// allows it only with a network namespace of that user namespace.
+pub fn mount_sys(root: &Root) -> Result<()> {
+    let inner = Path::new("/sys");
+    let shown = root.show(inner);
+    let target = root.ensure_dir(inner)?;
+    match mount(
+        Some("sysfs"),
+        fd_path(&target).as_str(),
+        Some("sysfs"),
+        KERNEL_FS_FLAGS | MsFlags::MS_RDONLY,
+        None::<&str>,
+    ) {
+        Ok(()) => {}
+        Err(Errno::EPERM) => {
+            return Err(anyhow!(
+                "cannot mount sysfs on {shown}: Operation not permitted (inside a user \
+                 namespace sysfs needs a network namespace of its own: sk-unshare -n)"
+            ))
+        }
+        Err(e) => return Err(e).cannot_with(|| format!("mount sysfs on {shown}")),
+    }
+    verbose!("mounted sysfs read-only on {shown}");
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Masked and read-only paths, as OCI runtimes set them: /proc shows
+//! host-wide kernel state (kcore is the machine's memory, sysrq-trigger
+//! reboots it, /proc/sys sets kernel parameters) that a pid namespace
+//! does not scope. A path that does not exist is skipped: a kernel
+//! without the file has nothing to hide.
+
+use crate::mounts::remount_read_only;
+use crate::resolve::{fd_path, is_dir, Root};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::mount::{mount, MsFlags};
+use nix::sys::stat::Mode;
+use sk_common::{fd, verbose, Cannot, Result};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+/// Opens `inner`, or None when it does not exist.
+fn open_existing(root: &Root, inner: &Path) -> Result<Option<OwnedFd>> {
+    match root.open(inner) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(e).cannot_with(|| format!("open {}", root.show(inner))),
+    }
+}
+
+/// Makes each of `paths` read-only: a bind of the path on itself (so that
+/// the rest of its filesystem stays as it is), remounted read-only.
+pub fn read_only(root: &Root, paths: &[PathBuf]) -> Result<()> {
+    for inner in paths {
+        let shown = root.show(inner);
+        let Some(target) = open_existing(root, inner)? else {
+            verbose!("{shown} does not exist: not made read-only");
+            continue;
+        };
+        let at = fd_path(&target);
+        mount(
+            Some(at.as_str()),
+            at.as_str(),
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .cannot_with(|| format!("bind {shown} on itself"))?;
+        let mounted = root.open(inner).cannot_with(|| format!("open {shown}"))?;
+        remount_read_only(&mounted, &shown)?;
+        verbose!("made {shown} read-only");
+    }
+    Ok(())
+}
+
+/// Covers each of `paths`: a file with the host's /dev/null, a directory
+/// with an empty read-only tmpfs.
+pub fn mask(root: &Root, paths: &[PathBuf]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let null =
+        fd::open(Path::new("/dev/null"), OFlag::O_PATH, Mode::empty()).cannot("open /dev/null")?;
+    for inner in paths {
+        let shown = root.show(inner);
+        let Some(target) = open_existing(root, inner)? else {
+            verbose!("{shown} does not exist: not masked");
+            continue;
+        };
+        let dir = is_dir(&target).cannot_with(|| format!("stat {shown}"))?;
+        let at = fd_path(&target);
+        if dir {
+            mount(
+                Some("tmpfs"),
+                at.as_str(),
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                Some("size=0,mode=0555"),
+            )
+        } else {
+            mount(
+                Some(fd_path(&null).as_str()),
+                at.as_str(),
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+        }
+        .cannot_with(|| format!("mask {shown}"))?;
+        verbose!("masked {shown}");
+    }
+    Ok(())
+}
