@@ -58,8 +58,8 @@ pub struct Cli {
     #[arg(long)]
     pub no_new_privs: bool,
 
-    /// Set and lock securebits: noroot, no-setuid-fixup, keep-caps,
-    /// no-cap-ambient-raise, each also NAME-locked; or a number (0x2f)
+    /// Set securebits, a comma list: noroot, no-setuid-fixup, keep-caps,
+    /// no-cap-ambient-raise, and NAME-locked to lock each; or a number (0x2f)
     #[arg(long, value_name = "BITS", value_parser = crate::secbits::parse)]
     pub secbits: Option<u32>,
 

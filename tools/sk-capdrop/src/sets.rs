@@ -107,7 +107,7 @@ fn bounding_has_unnamed(index: u8) -> nix::Result<bool> {
 pub fn bounding_drop_unnamed(index: u8) -> nix::Result<()> {
     // SAFETY: PR_CAPBSET_DROP takes an integer, no pointers.
     let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(index), 0, 0, 0) };
-    Errno::result(r).map(drop)
+    Errno::result(r).map(|_| ())
 }
 
 /// The caps crate reports a failure as text that ends in the errno
