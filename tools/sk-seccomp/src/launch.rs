@@ -1,0 +1,136 @@
+//! The command's execve, prepared before the filter is loaded.
+//!
+//! Once the filter is in place the process may be allowed little more than
+//! execve itself, so everything that allocates or writes is done before:
+//! the PATH search (with execvp's rules), the argv array, the -v line.
+//! Failing to find or execute the command is reported before the load, with
+//! the usual 127/126.
+
+use nix::errno::Errno;
+use nix::unistd::{access, AccessFlags};
+use sk_common::exec::{status_for, to_cstrings};
+use sk_common::{exit, log, Result};
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+pub struct Launch {
+    path: CString,
+    argv: Vec<CString>,
+    ptrs: Vec<*const libc::c_char>,
+    shown: String,
+}
+
+/// Finds `name` as execvp does: a name with a slash is used as it is;
+/// otherwise the first executable regular file in PATH, and when there is
+/// none, EACCES if one was found but not executable, else ENOENT.
+pub fn find(name: &OsStr, path_var: Option<&OsStr>) -> std::result::Result<PathBuf, Errno> {
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if name.as_bytes().contains(&b'/') {
+        return Ok(PathBuf::from(name));
+    }
+    let path_var = path_var.unwrap_or(OsStr::new("/usr/local/bin:/bin:/usr/bin"));
+    let mut denied = false;
+    for dir in std::env::split_paths(path_var) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let candidate = dir.join(name);
+        match candidate.metadata() {
+            Ok(m) if m.is_file() => match access(&candidate, AccessFlags::X_OK) {
+                Ok(()) => return Ok(candidate),
+                Err(_) => denied = true,
+            },
+            Ok(_) => denied = true,
+            Err(_) => {}
+        }
+    }
+    Err(if denied { Errno::EACCES } else { Errno::ENOENT })
+}
+
+/// Whether `path` can be executed, as far as can be told without trying.
+fn check(path: &Path) -> std::result::Result<(), Errno> {
+    let m = path
+        .metadata()
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
+    if !m.is_file() {
+        return Err(Errno::EACCES);
+    }
+    access(path, AccessFlags::X_OK)
+}
+
+/// Reports a command that cannot be executed, and exits 127 or 126.
+fn cannot_execute(name: &OsStr, errno: Errno) -> ! {
+    eprintln!(
+        "{}: cannot execute {}: {}",
+        log::tool(),
+        name.to_string_lossy(),
+        errno.desc()
+    );
+    exit::exit(status_for(errno))
+}
+
+impl Launch {
+    /// Finds the command; exits 127/126 at once when it cannot be run.
+    pub fn prepare(command: &[OsString]) -> Result<Launch> {
+        let argv = to_cstrings(command)?;
+        let path_var = std::env::var_os("PATH");
+        let path = match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
+            Ok(p) => p,
+            Err(e) => cannot_execute(&command[0], e),
+        };
+        let path = CString::new(path.as_os_str().as_bytes())?;
+        let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        Ok(Launch {
+            path,
+            argv,
+            ptrs,
+            shown: sk_common::cli::show_command(command),
+        })
+    }
+
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// execv(2) with the environment as it is. Makes no allocation before
+    /// the call; after a failure (the filter may forbid even the message)
+    /// it reports and exits 126/127.
+    pub fn exec(&self) -> ! {
+        // SAFETY: path and the NULL-terminated ptrs point into self.argv
+        // and self.path, which live until execv replaces the process.
+        unsafe { libc::execv(self.path.as_ptr(), self.ptrs.as_ptr()) };
+        let errno = Errno::last();
+        let _ = &self.argv;
+        cannot_execute(OsStr::from_bytes(self.argv[0].as_bytes()), errno)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_search_follows_execvp() {
+        let path = OsStr::new("/nonexistent:/bin:/usr/bin");
+        assert!(find(OsStr::new("sh"), Some(path)).unwrap().ends_with("sh"));
+        assert_eq!(
+            find(OsStr::new("no-such-cmd-x"), Some(path)),
+            Err(Errno::ENOENT)
+        );
+        assert_eq!(
+            find(OsStr::new("./x/y"), Some(path)).unwrap(),
+            PathBuf::from("./x/y")
+        );
+        // A directory of that name is not the command: EACCES, as execvp says.
+        assert_eq!(
+            find(OsStr::new("usr"), Some(OsStr::new("/"))),
+            Err(Errno::EACCES)
+        );
+    }
+}
