@@ -50,7 +50,9 @@ rules of v2 can refuse that: a group that holds processes cannot pass controller
 without processes of its own; and a group that is not delegated to the caller cannot be \
 changed (EACCES).
 
-The default name is sk-PID, unique among running chains. An existing group of that name \
+The default name is sk-PID, unique among running chains; in a pid namespace other than the \
+initial one it is sk-PID-INODE, with the inode of that namespace, since there every chain \
+has a small PID such as 1. An existing group of that name \
 (left by an earlier run whose PID was the same) is an error, never shared. A group named \
 with --name is reused when it exists, and then never removed by sk-cgroup.
 
@@ -82,7 +84,10 @@ pub fn main() -> Result<Infallible> {
         None => hierarchy::detect(Path::new("/proc/self"))?,
     };
     let pid = getpid();
-    let name = plan.name.clone().unwrap_or_else(|| format!("sk-{pid}"));
+    let name = match &plan.name {
+        Some(n) => n.clone(),
+        None => default_name(pid.as_raw(), pid_namespace()),
+    };
     let targets = hierarchy::targets(&layout, &plan.limits.needs(), &name, plan.parent.as_deref())
         .map_err(anyhow::Error::msg)?;
     let group = group::create(&targets, plan.name.is_some())?;
@@ -108,6 +113,27 @@ pub fn main() -> Result<Infallible> {
             group.remove_created();
             Err(e)
         }
+    }
+}
+
+/// The inode of the initial pid namespace (PROC_PID_INIT_INO), fixed by
+/// the kernel.
+const INIT_PID_NS: u64 = 0xEFFF_FFFC;
+
+/// This process's pid namespace; the initial one when it cannot be read.
+fn pid_namespace() -> u64 {
+    nix::sys::stat::stat("/proc/self/ns/pid").map_or(INIT_PID_NS, |st| st.st_ino)
+}
+
+/// sk-PID, unique among the running chains of one pid namespace. Chains in
+/// pid namespaces of their own (`sk-unshare -p sk-cgroup ...`) all have
+/// small pids, 1 or 2: the namespace's inode, unique while it lives, keeps
+/// their groups apart.
+pub fn default_name(pid: i32, pid_ns: u64) -> String {
+    if pid_ns == INIT_PID_NS {
+        format!("sk-{pid}")
+    } else {
+        format!("sk-{pid}-{pid_ns}")
     }
 }
 
@@ -148,5 +174,17 @@ fn wait_for(mut parent: Parent, child: Pid) -> i32 {
             Ok(None) => {}
             Err(e) => sk_common::fail(&e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_carry_the_pid_namespace_outside_the_initial_one() {
+        assert_eq!(default_name(4242, INIT_PID_NS), "sk-4242");
+        assert_eq!(default_name(1, 4026532999), "sk-1-4026532999");
+        assert_ne!(default_name(1, 4026532999), default_name(1, 4026533000));
     }
 }

@@ -1,0 +1,290 @@
+//! Acceptance 5 to 7: --rm leaves nothing, bad input leaves nothing and
+//! runs nothing, default names never collide.
+
+mod common;
+
+use sk_testkit::{need_root, run, sk, unique, Cleanup};
+
+#[test]
+fn rm_removes_the_group_after_the_command() {
+    if !need_root("rm_removes_the_group_after_the_command") {
+        return;
+    }
+    // $PPID is the sk-cgroup parent, whose pid names the group.
+    let out = run(sk("sk-cgroup").args([
+        "--rm",
+        "pids=10",
+        "memory=64M",
+        "sh",
+        "-c",
+        "echo $PPID; cat /proc/self/cgroup",
+    ]));
+    out.success();
+    let group = format!("sk-{}", out.stdout.lines().next().unwrap());
+    let _c = Cleanup(|| common::remove_group(&group));
+    assert!(
+        out.stdout.contains(&format!("/{group}\n")),
+        "the command was not in {group}:\n{}",
+        out.stdout
+    );
+    assert!(common::groups_named(&group).is_empty(), "--rm left {group}");
+}
+
+#[test]
+fn rm_removes_the_group_when_the_command_is_killed_by_sigkill() {
+    if !need_root("rm_removes_the_group_when_the_command_is_killed_by_sigkill") {
+        return;
+    }
+    let group = unique("skt-k");
+    let _c = Cleanup(|| common::remove_group(&group));
+    run(sk("sk-cgroup").args([
+        "--rm",
+        "--name",
+        &group,
+        "pids=10",
+        "sh",
+        "-c",
+        "kill -9 $$",
+    ]))
+    .expect_code(137);
+    assert!(common::groups_named(&group).is_empty(), "--rm left {group}");
+}
+
+#[test]
+fn rm_kills_what_the_command_left_running_in_the_group() {
+    if !need_root("rm_kills_what_the_command_left_running_in_the_group") {
+        return;
+    }
+    let group = unique("skt-d");
+    let marker = format!("SK_DAEMON={group}");
+    let _c = Cleanup(|| common::remove_group(&group));
+    // The "daemon" keeps no pipe open, so the chain's end is not held up.
+    let out = run(sk("sk-cgroup").env("SK_DAEMON", &group).args([
+        "--rm",
+        "--name",
+        &group,
+        "pids=10",
+        "sh",
+        "-c",
+        "sleep 1000 </dev/null >/dev/null 2>&1 & exit 3",
+    ]));
+    out.expect_code(3);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(
+        common::processes_with_env(&marker),
+        Vec::<i32>::new(),
+        "the daemon survived"
+    );
+    assert!(common::groups_named(&group).is_empty());
+}
+
+#[test]
+fn rm_forwards_sigterm_to_the_command_and_still_removes_the_group() {
+    if !need_root("rm_forwards_sigterm_to_the_command_and_still_removes_the_group") {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let group = unique("skt-t");
+    let _c = Cleanup(|| common::remove_group(&group));
+    let mut child = sk("sk-cgroup")
+        .args(["--rm", "--name", &group, "pids=10", "sh", "-c"])
+        .arg("trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    assert!(common::groups_named(&group).is_empty());
+}
+
+#[test]
+fn without_rm_the_group_remains_and_v_names_it() {
+    if !need_root("without_rm_the_group_remains_and_v_names_it") {
+        return;
+    }
+    let group = unique("skt-v");
+    let _c = Cleanup(|| common::remove_group(&group));
+    let out = run(sk("sk-cgroup").args(["-v", "--name", &group, "pids=10", "true"]));
+    out.success();
+    let dir = common::mount_for("pids").unwrap().group(&group);
+    assert!(dir.is_dir());
+    let line = format!(
+        "sk-cgroup: cgroup {} stays after the command (no --rm)",
+        dir.display()
+    );
+    assert!(
+        out.stderr.lines().any(|l| l == line),
+        "-v does not name it:\n{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "-v wrote on stdout: {}", out.stdout);
+    assert_eq!(
+        common::read(&dir, "cgroup.procs"),
+        "",
+        "the group is not empty afterwards"
+    );
+}
+
+#[test]
+fn a_named_group_that_exists_is_reused_and_not_removed() {
+    if !need_root("a_named_group_that_exists_is_reused_and_not_removed") {
+        return;
+    }
+    let group = unique("skt-r");
+    let _c = Cleanup(|| common::remove_group(&group));
+    run(sk("sk-cgroup").args(["--name", &group, "pids=10", "true"])).success();
+    run(sk("sk-cgroup").args(["--rm", "--name", &group, "pids=20", "true"])).success();
+    let dir = common::mount_for("pids").unwrap().group(&group);
+    assert_eq!(common::read(&dir, "pids.max"), "20");
+}
+
+/// Runs a chain that must fail in the step: 125, one line naming `needle`,
+/// the command not run, no group named `group` left.
+fn refused(args: &[&str], group: &str, needle: &str) {
+    let (_dir, marker) = common::marker();
+    let out = run(sk("sk-cgroup").args(args).arg("touch").arg(&marker));
+    out.expect_code(125).one_error_line(needle);
+    assert!(out.stderr.starts_with("sk-cgroup: "), "{}", out.stderr);
+    assert!(!marker.exists(), "{args:?}: the command ran");
+    assert!(
+        common::groups_named(group).is_empty(),
+        "{args:?}: left a group behind"
+    );
+}
+
+#[test]
+fn bad_limits_and_names_exit_125_without_running_anything() {
+    let group = unique("skt-b");
+    for (word, needle) in [
+        ("cpu=abc", "invalid cpu=abc"),
+        ("cpu=-1", "invalid cpu=-1"),
+        ("memory=12Q", "invalid memory=12Q"),
+        ("pids=-5", "invalid pids=-5"),
+        ("unknown=1", "unknown limit 'unknown'"),
+    ] {
+        refused(&["--name", &group, word], &group, needle);
+    }
+    refused(
+        &["--name", "../../x", "pids=1"],
+        &group,
+        "invalid --name '../../x'",
+    );
+    refused(
+        &["--parent", "/../..", "pids=1"],
+        &group,
+        "invalid --parent",
+    );
+}
+
+#[test]
+fn a_missing_controller_is_named_with_the_available_ones() {
+    if !need_root("a_missing_controller_is_named_with_the_available_ones") {
+        return;
+    }
+    let group = unique("skt-b");
+    let _c = Cleanup(|| common::remove_group(&group));
+    refused(
+        &["--name", &group, "pids=10", "nosuchctl.max=1"],
+        &group,
+        "nosuchctl.max=1: no cgroup hierarchy here offers the nosuchctl controller (available: ",
+    );
+}
+
+#[test]
+fn a_write_the_kernel_refuses_removes_every_group_made_before_it() {
+    if !need_root("a_write_the_kernel_refuses_removes_every_group_made_before_it") {
+        return;
+    }
+    let group = unique("skt-h");
+    let _c = Cleanup(|| common::remove_group(&group));
+    // memory is made and written first, then the kernel refuses -5 for
+    // pids.max: both groups must be gone again.
+    refused(
+        &["--name", &group, "memory=64M", "pids.max=-5"],
+        &group,
+        "cannot set pids.max=-5 (write -5 to ",
+    );
+}
+
+#[test]
+fn a_read_only_cgroup_mount_exits_125_without_running_anything() {
+    let name = "a_read_only_cgroup_mount_exits_125_without_running_anything";
+    if !need_root(name) {
+        return;
+    }
+    let group = unique("skt-ro");
+    let _c = Cleanup(|| common::remove_group(&group));
+    let pids = common::mount_for("pids").unwrap();
+    let (_dir, marker) = common::marker();
+    // Read-only in a mount namespace of its own: the host's mount stays rw.
+    let out = run(sk("sk-unshare")
+        .args(["-m", "sh", "-c"])
+        .arg("mount -o remount,bind,ro \"$1\" && exec sk-cgroup --name \"$2\" pids=10 touch \"$3\"")
+        .arg("sh")
+        .arg(&pids.dir)
+        .arg(&group)
+        .arg(&marker));
+    out.expect_code(125)
+        .one_error_line("cannot create cgroup ")
+        .one_error_line("Read-only file system");
+    assert!(!marker.exists());
+    assert!(common::groups_named(&group).is_empty());
+}
+
+#[test]
+fn two_chains_started_together_with_default_names_never_collide() {
+    if !need_root("two_chains_started_together_with_default_names_never_collide") {
+        return;
+    }
+    let chain = || {
+        std::thread::spawn(|| {
+            // Each holds its group while the other starts.
+            run(sk("sk-cgroup").args([
+                "pids=10",
+                "sh",
+                "-c",
+                "echo $$; cat /proc/self/cgroup; sleep 1",
+            ]))
+        })
+    };
+    let (a, b) = (chain(), chain());
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let groups: Vec<String> = [&a, &b]
+        .iter()
+        .map(|o| format!("sk-{}", o.stdout.lines().next().unwrap_or("?")))
+        .collect();
+    let _c = Cleanup(|| groups.iter().for_each(|g| common::remove_group(g)));
+    a.success();
+    b.success();
+    assert_ne!(groups[0], groups[1]);
+    for (o, g) in [(&a, &groups[0]), (&b, &groups[1])] {
+        assert!(o.stdout.contains(&format!("/{g}\n")), "{}", o.stdout);
+    }
+}
+
+#[test]
+fn two_chains_in_pid_namespaces_of_their_own_never_collide() {
+    if !need_root("two_chains_in_pid_namespaces_of_their_own_never_collide") {
+        return;
+    }
+    // There both sk-cgroup processes are PID 1: sk-1 would be made twice.
+    let chain = || {
+        std::thread::spawn(|| {
+            run(sk("sk-unshare")
+                .args(["-p", "sk-cgroup", "--rm", "pids=10", "sh", "-c"])
+                .arg("grep -E '^[0-9]+:(pids:|:)' /proc/self/cgroup | grep /sk-; sleep 1"))
+        })
+    };
+    let (a, b) = (chain(), chain());
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    a.success();
+    b.success();
+    assert!(a.stdout.contains("/sk-1-"), "{}", a.stdout);
+    assert_ne!(a.stdout, b.stdout);
+}
