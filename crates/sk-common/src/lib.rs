@@ -19,6 +19,7 @@
 //! }
 //! ```
 
+pub mod carry;
 pub mod cli;
 pub mod error;
 pub mod exec;
