@@ -363,3 +363,49 @@ fn s10_sigterm_reaches_the_program_through_all_five_links() {
     assert_eq!(line, "got TERM\n");
     assert_eq!(status.code(), Some(9));
 }
+
+#[test]
+fn the_chains_tools_come_from_the_host_not_from_the_image() {
+    let test = "the_chains_tools_come_from_the_host_not_from_the_image";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else { return };
+    // An untrusted image that ships its own "sk-capdrop", which would keep
+    // every capability and run a shell.
+    let fake = root.path().join("bin/sk-capdrop");
+    std::fs::write(&fake, "#!/bin/sh\necho FAKE sk-capdrop ran\nexit 99\n").unwrap();
+    sh(&format!("chmod 755 {}", fake.display())).success();
+    let out = run(&mut chain(&headline(root.path())).args([
+        "sh", "-c", "date -s @$(date +%s) 2>&1",
+    ]));
+    out.success();
+    assert!(!out.stdout.contains("FAKE"), "{}", out.stdout);
+    assert!(out.stdout.contains("Operation not permitted"), "{}", out.stdout);
+}
+
+#[test]
+fn no_fd_or_variable_of_the_chain_reaches_the_command() {
+    let test = "no_fd_or_variable_of_the_chain_reaches_the_command";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else { return };
+    let mut args = headline(root.path());
+    args.extend(words("sk-seccomp --profile docker-default sh -c"));
+    let mut c = chain(&args);
+    c.arg("ls /proc/self/fd | tr '\\n' ' '; echo; env | grep -c '^SK_' || true");
+    // Only what the chain itself might leak is measured.
+    // SAFETY: close_range is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
+            Ok(())
+        });
+    }
+    let out = run(&mut c);
+    out.success();
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next().unwrap().trim(), "0 1 2 3", "fds reached the command");
+    assert_eq!(lines.next().unwrap().trim(), "0", "SK_ variables reached the command");
+}
