@@ -33,8 +33,9 @@ pub fn mount_proc(root: &Root) -> Result<()> {
         // /proc paths, and a user namespace cannot see through them.
         Err(Errno::EPERM) => Err(anyhow!(
             "cannot mount proc on {shown}: Operation not permitted (is the surrounding /proc \
-             masked, as inside Docker, or is this a user namespace without a pid namespace of \
-             its own? mount proc in a pid namespace of your own: sk-unshare -p)"
+             masked, as inside Docker? The kernel then refuses a new proc: use --no-proc, or \
+             an unmasked /proc. Inside a user namespace, proc also needs a pid namespace of \
+             its own: sk-unshare -p)"
         )),
         Err(e) => Err(e).cannot_with(|| format!("mount proc on {shown}")),
     }

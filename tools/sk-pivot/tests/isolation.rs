@@ -296,3 +296,63 @@ fn sk_pivot_keeps_its_mounts_off_a_shared_host_mount() {
     out.success();
     assert_eq!(mount_table(), before);
 }
+
+/// Whether user namespaces can be made here; skips loudly when not.
+fn user_namespaces(name: &str) -> bool {
+    let probe = run(sk("sk-unshare").args(["-U", "-r", "true"]));
+    if probe.code() != 0 {
+        skip(
+            name,
+            &format!("no user namespaces here: {}", probe.stderr.trim()),
+        );
+        return false;
+    }
+    true
+}
+
+#[test]
+fn in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without() {
+    let name = "in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without";
+    let Some(root) = rootfs(name) else { return };
+    if !user_namespaces(name) {
+        return;
+    }
+    let out = run(sk("sk-unshare")
+        .args(["-U", "-r", "-mp", "sk-pivot"])
+        .arg(root.path())
+        .args(["cat", "/etc/seckun-rootfs"]));
+    out.success();
+    assert_eq!(out.stdout, "this file is inside the container root\n");
+    let marker = Marker::new(root.path());
+    let before = mount_table();
+    let out = run(sk("sk-unshare")
+        .args(["-U", "-r", "sk-pivot"])
+        .arg(root.path())
+        .args(marker.command()));
+    out.expect_code(125)
+        .one_error_line("mount namespace of its own");
+    marker.assert_absent();
+    assert_eq!(mount_table(), before);
+}
+
+#[test]
+fn a_masked_surrounding_proc_is_named_in_the_error() {
+    let name = "a_masked_surrounding_proc_is_named_in_the_error";
+    let Some(root) = rootfs(name) else { return };
+    if !user_namespaces(name) {
+        return;
+    }
+    // As inside Docker: a /proc with a covered file, inherited (locked) by
+    // a user namespace, where the kernel refuses a new proc.
+    let marker = Marker::new(root.path());
+    let line = format!(
+        "mount --bind /dev/null /proc/uptime && exec sk-unshare -U -r -mp sk-pivot {} {}",
+        root.path().display(),
+        marker.command().join(" ")
+    );
+    let out = run(sk("sk-unshare").args(["-m", "sh", "-c", &line]));
+    out.expect_code(125)
+        .one_error_line("cannot mount proc on ")
+        .one_error_line("is the surrounding /proc masked, as inside Docker?");
+    marker.assert_absent();
+}

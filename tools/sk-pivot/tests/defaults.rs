@@ -1,0 +1,284 @@
+//! Acceptance 4: the minimal /dev, masked and read-only /proc paths, and
+//! the options that change those defaults.
+
+mod common;
+
+use common::{chain, chain_sh, mount_line, rootfs};
+use std::path::Path;
+
+#[test]
+fn dev_holds_exactly_the_minimal_set() {
+    let Some(root) = rootfs("dev_holds_exactly_the_minimal_set") else {
+        return;
+    };
+    let out = chain(root.path(), &[], &["ls", "-A", "/dev"]);
+    out.success();
+    let mut seen: Vec<&str> = out.stdout.split_whitespace().collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout",
+            "tty", "urandom", "zero"
+        ]
+    );
+}
+
+#[test]
+fn host_devices_are_absent() {
+    let Some(root) = rootfs("host_devices_are_absent") else {
+        return;
+    };
+    for dev in [
+        "/dev/sda",
+        "/dev/vda",
+        "/dev/nvme0n1",
+        "/dev/mem",
+        "/dev/kmsg",
+        "/dev/port",
+    ] {
+        let out = chain(root.path(), &[], &["test", "-e", dev]);
+        assert_eq!(out.code(), 1, "{dev} is inside: {out:?}");
+    }
+}
+
+#[test]
+fn the_devices_work_and_the_links_point_into_proc() {
+    let Some(root) = rootfs("the_devices_work_and_the_links_point_into_proc") else {
+        return;
+    };
+    let out = chain_sh(
+        root.path(),
+        &[],
+        "echo gone > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c \
+         && readlink /dev/ptmx && readlink /dev/fd && readlink /dev/stdin && test -c /dev/pts/ptmx \
+         && touch /dev/shm/x && echo ok",
+    );
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "4\n4\npts/ptmx\n/proc/self/fd\n/proc/self/fd/0\nok\n"
+    );
+}
+
+#[test]
+fn dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own() {
+    let Some(root) = rootfs("dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own") else {
+        return;
+    };
+    let out = chain(root.path(), &[], &["cat", "/proc/self/mountinfo"]);
+    out.success();
+    let dev = mount_line(&out.stdout, "/dev").unwrap();
+    assert!(
+        dev.contains(" - tmpfs ") && dev.contains("nosuid,nodev,noexec"),
+        "{dev}"
+    );
+    let pts = mount_line(&out.stdout, "/dev/pts").unwrap();
+    assert!(
+        pts.contains(" - devpts ") && pts.contains("ptmxmode=666"),
+        "{pts}"
+    );
+    assert!(mount_line(&out.stdout, "/dev/shm")
+        .unwrap()
+        .contains(" - tmpfs "));
+}
+
+#[test]
+fn proc_kcore_cannot_be_read() {
+    let Some(root) = rootfs("proc_kcore_cannot_be_read") else {
+        return;
+    };
+    // Masked with /dev/null where the kernel has it; absent where it has not.
+    let out = chain_sh(
+        root.path(),
+        &[],
+        "if [ -e /proc/kcore ]; then head -c 16 /proc/kcore | wc -c; else echo absent; fi",
+    );
+    out.success();
+    let want = if Path::new("/proc/kcore").exists() {
+        "0\n"
+    } else {
+        "absent\n"
+    };
+    assert_eq!(out.stdout, want);
+}
+
+#[test]
+fn masked_paths_are_covered() {
+    let Some(root) = rootfs("masked_paths_are_covered") else {
+        return;
+    };
+    let out = chain_sh(
+        root.path(),
+        &[],
+        "wc -c < /proc/interrupts; wc -c < /proc/keys; ls -A /proc/acpi",
+    );
+    out.success();
+    let mut want = String::new();
+    for f in ["/proc/interrupts", "/proc/keys"] {
+        if Path::new(f).exists() {
+            want.push_str("0\n");
+        }
+    }
+    assert!(out.stdout.starts_with(&want), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().all(|l| l == "0"),
+        "something shows through: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn writing_to_sysrq_trigger_and_kernel_hostname_fails() {
+    let Some(root) = rootfs("writing_to_sysrq_trigger_and_kernel_hostname_fails") else {
+        return;
+    };
+    // `: >` opens for writing and writes nothing: harmless if it wrongly
+    // succeeded.
+    for file in ["/proc/sysrq-trigger", "/proc/sys/kernel/hostname"] {
+        let out = chain_sh(root.path(), &[], &format!(": > {file}"));
+        assert_ne!(out.code(), 0, "{file} is writable");
+        if Path::new(file).exists() {
+            assert!(
+                out.stderr.contains("Read-only file system"),
+                "{file}: {}",
+                out.stderr
+            );
+        }
+    }
+    let out = chain(root.path(), &[], &["cat", "/proc/self/mountinfo"]);
+    assert!(
+        mount_line(&out.stdout, "/proc/sys")
+            .unwrap()
+            .contains(" ro,"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn user_masks_and_read_only_paths_are_added() {
+    let Some(root) = rootfs("user_masks_and_read_only_paths_are_added") else {
+        return;
+    };
+    let out = chain_sh(
+        root.path(),
+        &[
+            "--mask",
+            "/etc/hosts",
+            "--mask",
+            "/home",
+            "--ro",
+            "/tmp",
+            "--mask",
+            "/no/such/path",
+        ],
+        "wc -c < /etc/hosts; ls -A /home; touch /home/x; touch /tmp/x",
+    );
+    assert_ne!(out.code(), 0);
+    assert_eq!(out.stdout, "0\n");
+    assert_eq!(
+        out.stderr.matches("Read-only file system").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_mask_leaves_proc_as_the_kernel_shows_it() {
+    let Some(root) = rootfs("no_mask_leaves_proc_as_the_kernel_shows_it") else {
+        return;
+    };
+    let out = chain(
+        root.path(),
+        &["--no-mask"],
+        &["cat", "/proc/self/mountinfo"],
+    );
+    out.success();
+    assert!(
+        mount_line(&out.stdout, "/proc/sys").is_none(),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        mount_line(&out.stdout, "/proc/keys").is_none(),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn no_proc_leaves_proc_empty() {
+    let Some(root) = rootfs("no_proc_leaves_proc_empty") else {
+        return;
+    };
+    let out = chain(root.path(), &["--no-proc"], &["ls", "-A", "/proc"]);
+    out.success();
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn sys_is_read_only_when_asked() {
+    let Some(root) = rootfs("sys_is_read_only_when_asked") else {
+        return;
+    };
+    let out = chain_sh(root.path(), &[], "ls -A /sys | wc -l");
+    out.success();
+    assert_eq!(out.stdout, "0\n", "no /sys unless asked");
+    let out = chain_sh(
+        root.path(),
+        &["--sys"],
+        "ls /sys/kernel >/dev/null && : > /sys/kernel/x",
+    );
+    assert_ne!(out.code(), 0);
+    assert!(
+        out.stderr.contains("Read-only file system"),
+        "{}",
+        out.stderr
+    );
+    if Path::new("/sys/firmware").exists() {
+        let out = chain(root.path(), &["--sys"], &["ls", "-A", "/sys/firmware"]);
+        out.success();
+        assert_eq!(out.stdout, "", "/sys/firmware is masked");
+    }
+}
+
+#[test]
+fn dev_host_brings_the_hosts_devices_and_warns() {
+    let Some(root) = rootfs("dev_host_brings_the_hosts_devices_and_warns") else {
+        return;
+    };
+    let out = chain(root.path(), &["--dev-host"], &["test", "-e", "/dev/kmsg"]);
+    out.expect_code(if Path::new("/dev/kmsg").exists() {
+        0
+    } else {
+        1
+    });
+    assert!(
+        out.stderr.contains("warning: the host's whole /dev"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn devtmpfs_brings_every_device_and_warns() {
+    let Some(root) = rootfs("devtmpfs_brings_every_device_and_warns") else {
+        return;
+    };
+    let out = chain(root.path(), &["--devtmpfs"], &["test", "-c", "/dev/mem"]);
+    out.expect_code(if Path::new("/dev/mem").exists() { 0 } else { 1 });
+    assert!(out.stderr.contains("warning: devtmpfs"), "{}", out.stderr);
+}
+
+#[test]
+fn no_dev_leaves_the_roots_own_dev() {
+    let Some(root) = rootfs("no_dev_leaves_the_roots_own_dev") else {
+        return;
+    };
+    std::fs::write(root.path().join("dev/own-file"), "").unwrap();
+    let out = chain(root.path(), &["--no-dev"], &["ls", "-A", "/dev"]);
+    out.success();
+    assert_eq!(out.stdout, "own-file\n");
+}
