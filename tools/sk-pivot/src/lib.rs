@@ -89,7 +89,9 @@ pub fn main() -> Result<Infallible> {
     // The first parse prints usage errors and help and exits; the matches
     // of the second give the order of the mount options.
     let _: cli::Cli = sk_common::cli::parse_from(argv.iter().cloned());
-    let matches = command().get_matches_from(&argv);
+    let matches = command()
+        .try_get_matches_from(&argv)
+        .cannot("parse the options")?;
     let args = cli::Cli::from_arg_matches(&matches).cannot("parse the options")?;
     args.common.apply();
     let plan = args.plan(Some(&matches)).map_err(anyhow::Error::msg)?;

@@ -86,8 +86,8 @@ pub fn pivot(root: Root) -> Result<()> {
         Ok(()) => {}
         Err(Errno::EINVAL) => {
             return Err(anyhow!(
-                "cannot pivot_root into {shown}: Invalid argument (pivot_root cannot move an \
-                 initramfs root: switch_root out of it first)"
+                "cannot pivot_root into {shown}: Invalid argument (is / an initramfs? \
+                 pivot_root cannot move one: switch_root to a real root first)"
             ))
         }
         Err(e) => return Err(e).cannot_with(|| format!("pivot_root into {shown}")),

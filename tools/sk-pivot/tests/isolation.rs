@@ -356,3 +356,22 @@ fn a_masked_surrounding_proc_is_named_in_the_error() {
         .one_error_line("is the surrounding /proc masked, as inside Docker?");
     marker.assert_absent();
 }
+
+#[test]
+fn without_a_readable_proc_sk_pivot_fails_closed() {
+    let Some(root) = rootfs("without_a_readable_proc_sk_pivot_fails_closed") else {
+        return;
+    };
+    let marker = Marker::new(root.path());
+    // /proc is unmounted in a private mount namespace: the host keeps its own.
+    let line = format!(
+        "umount -l /proc && exec sk-pivot {} {}",
+        root.path().display(),
+        marker.command().join(" ")
+    );
+    let out = run(sk("sk-unshare").args(["-m", "sh", "-c", &line]));
+    out.expect_code(125)
+        .one_error_line("cannot read /proc/self/ns/mnt (is /proc mounted?)");
+    marker.assert_absent();
+    assert!(Path::new("/proc/self/mountinfo").exists());
+}
