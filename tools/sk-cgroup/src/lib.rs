@@ -7,14 +7,16 @@
 //!    hierarchy offers is an error here, before any directory exists;
 //! 3. make the group and write every limit, and only then
 //! 4. join it: the command never runs for a moment without its limits;
-//! 5. exec, or with --rm fork: the child joins and execs, the parent stays
-//!    outside the group (or it could not remove it), waits, and removes it.
+//! 5. exec, or with --rm fork (into the group with clone3 on v2): the child
+//!    execs in the group, the parent stays outside it (or it could not
+//!    remove it), waits, and removes it.
 
 pub mod cli;
 pub mod group;
 pub mod hierarchy;
 pub mod limits;
 pub mod remove;
+pub mod spawn;
 
 use clap::CommandFactory;
 use nix::errno::Errno;
@@ -62,7 +64,10 @@ the group: it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SI
 exits with the command's status, and removes the group first, also when the command was \
 killed. Processes the command left in the group are killed (cgroup.kill on v2, SIGKILL to \
 each member otherwise, until the group is empty); the parent is their subreaper. If the \
-group still cannot be removed after about five seconds, sk-cgroup says so and exits with 125.
+group still cannot be removed after about five seconds, sk-cgroup says so and exits with 125. \
+When the group lives in a v2 hierarchy alone, the child is started in it by \
+clone3(CLONE_INTO_CGROUP) (Linux 5.7), which saves the migration; elsewhere it is forked and \
+joins by writing its pid to cgroup.procs.
 
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
@@ -139,22 +144,23 @@ pub fn default_name(pid: i32, pid_ns: u64) -> String {
 
 /// Forks the child that joins the group and execs; the parent stays out.
 fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
+    let me = getpid();
     let parent = Parent::prepare()?;
     // Orphans of the command are reparented to us, not to init: we kill
     // them with the group, and reap them.
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;
-    // SAFETY: sk-cgroup is single-threaded.
-    match unsafe { nix::unistd::fork() }.cannot("fork")? {
-        ForkResult::Child => {
-            let joined = group
-                .join(getpid().as_raw())
-                .and_then(|()| parent.restore_in_child());
-            if let Err(e) = joined {
+    match spawn::fork_into(group) {
+        Ok(ForkResult::Child) => {
+            if let Err(e) = parent.restore_in_child() {
                 sk_common::fail(&e);
             }
             exec::exec(command)
         }
-        ForkResult::Parent { child } => Ok((parent, child)),
+        Ok(ForkResult::Parent { child }) => Ok((parent, child)),
+        // In the child, which could not join: exit 125; the parent removes
+        // the group.
+        Err(e) if getpid() != me => sk_common::fail(&e),
+        Err(e) => Err(e),
     }
 }
 
