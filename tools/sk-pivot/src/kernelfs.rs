@@ -1,5 +1,6 @@
 //! /proc and /sys inside NEWROOT.
 
+use crate::mounts;
 use crate::resolve::{fd_path, Root};
 use anyhow::anyhow;
 use nix::errno::Errno;
@@ -42,8 +43,10 @@ pub fn mount_proc(root: &Root) -> Result<()> {
 }
 
 /// `--sys`: sysfs, read-only. A sysfs shows the network devices of the
-/// network namespace it is mounted from; in a user namespace the kernel
-/// allows it only with a network namespace of that user namespace.
+/// network namespace it is mounted from, so in a user namespace the kernel
+/// allows a new one only with a network namespace of that user namespace.
+/// Without one, the caller's /sys is bound instead, read-only with all its
+/// submounts (cgroups among them), as the next best thing.
 pub fn mount_sys(root: &Root) -> Result<()> {
     let inner = Path::new("/sys");
     let shown = root.show(inner);
@@ -55,15 +58,16 @@ pub fn mount_sys(root: &Root) -> Result<()> {
         KERNEL_FS_FLAGS | MsFlags::MS_RDONLY,
         None::<&str>,
     ) {
-        Ok(()) => {}
-        Err(Errno::EPERM) => {
-            return Err(anyhow!(
-                "cannot mount sysfs on {shown}: Operation not permitted (inside a user \
-                 namespace sysfs needs a network namespace of its own: sk-unshare -n)"
-            ))
+        Ok(()) => {
+            verbose!("mounted sysfs read-only on {shown}");
+            Ok(())
         }
-        Err(e) => return Err(e).cannot_with(|| format!("mount sysfs on {shown}")),
+        Err(Errno::EPERM) => {
+            verbose!(
+                "a new sysfs is not permitted here (no network namespace of our own): binding /sys"
+            );
+            mounts::bind(root, inner, inner, true)
+        }
+        Err(e) => Err(e).cannot_with(|| format!("mount sysfs on {shown}")),
     }
-    verbose!("mounted sysfs read-only on {shown}");
-    Ok(())
 }

@@ -70,6 +70,10 @@ covered with /dev/null, a directory with an empty read-only tmpfs). Read-only: /
 A remount keeps the nosuid, nodev and noexec flags a mount had: the kernel refuses to drop \
 them inside a user namespace.
 
+--sys mounts a new sysfs, read-only. Inside a user namespace the kernel allows that only \
+with a network namespace of the same user namespace (sk-unshare -n); without one, sk-pivot \
+binds the caller's /sys instead, read-only with all its submounts.
+
 --ro-bind makes the bound tree read-only with mount_setattr(2) (Linux 5.12), submounts \
 included; an older kernel gets only the top mount read-only. --read-only remounts NEWROOT's \
 own mount only: /proc, /dev, /dev/shm and the --bind and --tmpfs mounts keep their own \

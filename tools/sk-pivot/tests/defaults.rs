@@ -282,3 +282,36 @@ fn no_dev_leaves_the_roots_own_dev() {
     out.success();
     assert_eq!(out.stdout, "own-file\n");
 }
+
+#[test]
+fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
+    let name = "sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only";
+    let Some(root) = rootfs(name) else { return };
+    let probe = sk_testkit::run(sk_testkit::sk("sk-unshare").args(["-U", "-r", "true"]));
+    if probe.code() != 0 {
+        return sk_testkit::skip(
+            name,
+            &format!("no user namespaces here: {}", probe.stderr.trim()),
+        );
+    }
+    let out = sk_testkit::run(
+        sk_testkit::sk("sk-unshare")
+            .args(["-U", "-r", "-mp", "sk-pivot", "--sys"])
+            .arg(root.path())
+            .args([
+                "sh",
+                "-c",
+                "ls /sys/kernel >/dev/null && grep ' /sys' /proc/self/mountinfo",
+            ]),
+    );
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        // Every mount under /sys, submounts included, is read-only.
+        assert!(
+            l.split(' ').nth(5).unwrap().starts_with("ro"),
+            "writable: {l}"
+        );
+    }
+}
