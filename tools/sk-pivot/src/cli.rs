@@ -127,7 +127,7 @@ pub struct Cli {
 
     /// Mount propagation of / before anything is mounted: private (nothing
     /// goes in or out) or slave (host mounts still come in)
-    #[arg(long, value_enum, default_value_t = Propagation::Private)]
+    #[arg(long, value_enum, value_name = "private|slave", default_value_t = Propagation::Private)]
     pub propagation: Propagation,
 
     /// The root filesystem to move into (a directory)
