@@ -1,0 +1,55 @@
+# The headline chain (scenario S1) with sk-aaexec at the end (issue 8
+# acceptance 4), in a busybox root made by scripts/mkrootfs inside the VM.
+# AppArmor matches paths as the confined process sees them: after the pivot,
+# /etc/hosts is the container's, so the same nohosts profile applies.
+
+# The container root, made once: the tools after sk-pivot in the chain are
+# found on PATH inside it.
+container_root() {
+    root=/tmp/myroot
+    if [ ! -e $root/etc/seckun-rootfs ]; then
+        /sk/mkrootfs $root >/tmp/mkrootfs.log 2>&1 || { why "mkrootfs: $(tail -n 1 /tmp/mkrootfs.log)"; return 1; }
+        mkdir -p $root/usr/local/bin
+        cp /usr/local/bin/sk-capdrop /usr/local/bin/sk-aaexec $root/usr/local/bin/
+        cp /usr/bin/cat $root/usr/bin/cat
+        printf '10.20.30.40 inside-the-container\n' >$root/etc/hosts
+    fi
+    echo $root
+}
+
+chain() {
+    sk-unshare -mup sk-cgroup cpu=20000 sk-pivot "$ROOT" sk-capdrop sys_time sk-aaexec -p nohosts "$@"
+}
+
+need_chain_tools() {
+    for t in sk-unshare sk-cgroup sk-pivot sk-capdrop sk-aaexec; do need_tool $t || return; done
+    ROOT=$(container_root) || return
+    # Without --rm sk-cgroup leaves its (empty) group behind, named after
+    # the pid, which is 1 in every chain's pid namespace: clear them away.
+    for g in /sys/fs/cgroup/sk-*; do [ -d "$g" ] && rmdir "$g" 2>/dev/null; done
+    return 0
+}
+
+test_headline_chain_ending_in_nohosts_reads_the_containers_hosts() {
+    need_chain_tools || return
+    run chain cat /etc/hosts
+    want_code 0 && want_out "10.20.30.40 inside-the-container"
+}
+
+test_headline_chain_ending_in_nohosts_denies_etc_passwd() {
+    need_chain_tools || return
+    run chain cat /etc/passwd
+    want_code 1 && want_out "" && want_err "Permission denied"
+}
+
+test_headline_chain_command_is_confined_by_nohosts() {
+    need_chain_tools || return
+    run chain /usr/bin/cat /proc/self/attr/current
+    want_code 0 && want_out "nohosts (enforce)"
+}
+
+test_headline_chain_status_comes_back_through_all_links() {
+    need_chain_tools || return
+    run sk-unshare -mup sk-cgroup cpu=20000 sk-pivot "$ROOT" sk-capdrop sys_time sk-aaexec -p outer sh -c 'exit 42'
+    want_code 42
+}
