@@ -165,7 +165,7 @@ pub fn enable_controllers(mount: &Path, parent: &Path, controllers: &[String]) -
                 Some(Errno::EBUSY) => {
                     " (cgroup v2 no-internal-process rule: this group has processes of its \
                      own, so it cannot pass controllers down; choose a --parent that holds \
-                     no process)"
+                     no process, such as --parent / for root)"
                 }
                 Some(Errno::EACCES) | Some(Errno::EPERM) => {
                     " (the group is not delegated to this user; ask the service manager for \

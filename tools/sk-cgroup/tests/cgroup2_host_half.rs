@@ -10,7 +10,7 @@
 
 mod common;
 
-use sk_testkit::{need_root, run, sk, unique, Cleanup};
+use sk_testkit::{run, sk};
 use std::path::Path;
 
 /// Runs `sk-cgroup --cgroup-root MNT ARGS` with a cgroup2 mounted at MNT
@@ -28,13 +28,11 @@ fn on_private_cgroup2(mnt: &Path, args: &[&str]) -> sk_testkit::Output {
 #[test]
 fn cgroup2_host_side_half_runs_what_this_kernels_v2_offers() {
     let name = "cgroup2_host_side_half_runs_what_this_kernels_v2_offers";
-    if !need_root(name) {
+    let Some((group, _c)) = common::root_group(name) else {
         return;
-    }
+    };
     let mnt = tempfile::tempdir().unwrap();
-    let group = unique("skt-v2");
     let marker = format!("SK_V2={group}");
-    let _c = Cleanup(|| common::remove_group(&group));
 
     // A group on the real v2 kernel: made, joined, and removed with --rm
     // although the command left a process in it (cgroup.kill). The mount's

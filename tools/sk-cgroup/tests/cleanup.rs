@@ -32,11 +32,11 @@ fn rm_removes_the_group_after_the_command() {
 
 #[test]
 fn rm_removes_the_group_when_the_command_is_killed_by_sigkill() {
-    if !need_root("rm_removes_the_group_when_the_command_is_killed_by_sigkill") {
+    let Some((group, _c)) =
+        common::root_group("rm_removes_the_group_when_the_command_is_killed_by_sigkill")
+    else {
         return;
-    }
-    let group = unique("skt-k");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     run(sk("sk-cgroup").args([
         "--rm",
         "--name",
@@ -52,12 +52,12 @@ fn rm_removes_the_group_when_the_command_is_killed_by_sigkill() {
 
 #[test]
 fn rm_kills_what_the_command_left_running_in_the_group() {
-    if !need_root("rm_kills_what_the_command_left_running_in_the_group") {
+    let Some((group, _c)) =
+        common::root_group("rm_kills_what_the_command_left_running_in_the_group")
+    else {
         return;
-    }
-    let group = unique("skt-d");
+    };
     let marker = format!("SK_DAEMON={group}");
-    let _c = Cleanup(|| common::remove_group(&group));
     // The "daemon" keeps no pipe open, so the chain's end is not held up.
     let out = run(sk("sk-cgroup").env("SK_DAEMON", &group).args([
         "--rm",
@@ -80,12 +80,12 @@ fn rm_kills_what_the_command_left_running_in_the_group() {
 
 #[test]
 fn rm_forwards_sigterm_to_the_command_and_still_removes_the_group() {
-    if !need_root("rm_forwards_sigterm_to_the_command_and_still_removes_the_group") {
+    let Some((group, _c)) =
+        common::root_group("rm_forwards_sigterm_to_the_command_and_still_removes_the_group")
+    else {
         return;
-    }
+    };
     use std::io::{BufRead, BufReader};
-    let group = unique("skt-t");
-    let _c = Cleanup(|| common::remove_group(&group));
     let mut child = sk("sk-cgroup")
         .args(["--rm", "--name", &group, "pids=10", "sh", "-c"])
         .arg("trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done")
@@ -105,11 +105,10 @@ fn rm_forwards_sigterm_to_the_command_and_still_removes_the_group() {
 
 #[test]
 fn without_rm_the_group_remains_and_v_names_it() {
-    if !need_root("without_rm_the_group_remains_and_v_names_it") {
+    let Some((group, _c)) = common::root_group("without_rm_the_group_remains_and_v_names_it")
+    else {
         return;
-    }
-    let group = unique("skt-v");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     let out = run(sk("sk-cgroup").args(["-v", "--name", &group, "pids=10", "true"]));
     out.success();
     let dir = common::mount_for("pids").unwrap().group(&group);
@@ -133,11 +132,11 @@ fn without_rm_the_group_remains_and_v_names_it() {
 
 #[test]
 fn a_named_group_that_exists_is_reused_and_not_removed() {
-    if !need_root("a_named_group_that_exists_is_reused_and_not_removed") {
+    let Some((group, _c)) =
+        common::root_group("a_named_group_that_exists_is_reused_and_not_removed")
+    else {
         return;
-    }
-    let group = unique("skt-r");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     run(sk("sk-cgroup").args(["--name", &group, "pids=10", "true"])).success();
     run(sk("sk-cgroup").args(["--rm", "--name", &group, "pids=20", "true"])).success();
     let dir = common::mount_for("pids").unwrap().group(&group);
@@ -184,11 +183,11 @@ fn bad_limits_and_names_exit_125_without_running_anything() {
 
 #[test]
 fn a_missing_controller_is_named_with_the_available_ones() {
-    if !need_root("a_missing_controller_is_named_with_the_available_ones") {
+    let Some((group, _c)) =
+        common::root_group("a_missing_controller_is_named_with_the_available_ones")
+    else {
         return;
-    }
-    let group = unique("skt-b");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     refused(
         &["--name", &group, "pids=10", "nosuchctl.max=1"],
         &group,
@@ -198,11 +197,11 @@ fn a_missing_controller_is_named_with_the_available_ones() {
 
 #[test]
 fn a_write_the_kernel_refuses_removes_every_group_made_before_it() {
-    if !need_root("a_write_the_kernel_refuses_removes_every_group_made_before_it") {
+    let Some((group, _c)) =
+        common::root_group("a_write_the_kernel_refuses_removes_every_group_made_before_it")
+    else {
         return;
-    }
-    let group = unique("skt-h");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     // memory is made and written first, then the kernel refuses -5 for
     // pids.max: both groups must be gone again.
     refused(
@@ -215,11 +214,9 @@ fn a_write_the_kernel_refuses_removes_every_group_made_before_it() {
 #[test]
 fn a_read_only_cgroup_mount_exits_125_without_running_anything() {
     let name = "a_read_only_cgroup_mount_exits_125_without_running_anything";
-    if !need_root(name) {
+    let Some((group, _c)) = common::root_group(name) else {
         return;
-    }
-    let group = unique("skt-ro");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     let pids = common::mount_for("pids").unwrap();
     let (_dir, marker) = common::marker();
     // Read-only in a mount namespace of its own: the host's mount stays rw.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use sk_testkit::{need_root, run, sk, unique, Cleanup};
+use sk_testkit::{need_root, run, sk};
 
 #[test]
 fn an_empty_command_is_a_usage_error() {
@@ -34,11 +34,10 @@ fn help_lists_the_limits_and_exit_status() {
 
 #[test]
 fn a_missing_command_exits_127_and_leaves_no_group() {
-    if !need_root("a_missing_command_exits_127_and_leaves_no_group") {
+    let Some((name, _c)) = common::root_group("a_missing_command_exits_127_and_leaves_no_group")
+    else {
         return;
-    }
-    let name = unique("skt-c");
-    let _c = Cleanup(|| common::remove_group(&name));
+    };
     let out = run(sk("sk-cgroup").args(["--rm", "--name", &name, "pids=10", "/nonexistent"]));
     out.expect_code(127).one_error_line("/nonexistent");
     assert!(common::groups_named(&name).is_empty());
@@ -46,13 +45,11 @@ fn a_missing_command_exits_127_and_leaves_no_group() {
 
 #[test]
 fn a_file_that_cannot_be_executed_exits_126() {
-    if !need_root("a_file_that_cannot_be_executed_exits_126") {
+    let Some((name, _c)) = common::root_group("a_file_that_cannot_be_executed_exits_126") else {
         return;
-    }
+    };
     let (dir, file) = common::marker();
     std::fs::write(&file, "not a program").unwrap();
-    let name = unique("skt-c");
-    let _c = Cleanup(|| common::remove_group(&name));
     let out = run(sk("sk-cgroup")
         .args(["--rm", "--name", &name, "pids=10"])
         .arg(&file));
@@ -62,11 +59,11 @@ fn a_file_that_cannot_be_executed_exits_126() {
 
 #[test]
 fn the_commands_exit_status_comes_back_with_and_without_rm() {
-    if !need_root("the_commands_exit_status_comes_back_with_and_without_rm") {
+    let Some((name, _c)) =
+        common::root_group("the_commands_exit_status_comes_back_with_and_without_rm")
+    else {
         return;
-    }
-    let name = unique("skt-c");
-    let _c = Cleanup(|| common::remove_group(&name));
+    };
     run(sk("sk-cgroup").args(["--rm", "pids=10", "sh", "-c", "exit 42"])).expect_code(42);
     run(sk("sk-cgroup").args(["--name", &name, "pids=10", "sh", "-c", "exit 42"])).expect_code(42);
 }
@@ -84,12 +81,11 @@ fn stdin_and_stdout_flow_through() {
 
 #[test]
 fn a_failed_step_exits_125_and_never_runs_the_command() {
-    if !need_root("a_failed_step_exits_125_and_never_runs_the_command") {
+    let Some((name, _c)) = common::root_group("a_failed_step_exits_125_and_never_runs_the_command")
+    else {
         return;
-    }
+    };
     let (_dir, marker) = common::marker();
-    let name = unique("skt-c");
-    let _c = Cleanup(|| common::remove_group(&name));
     // The parent group does not exist: mkdir fails with ENOENT.
     let out = run(sk("sk-cgroup")
         .args([

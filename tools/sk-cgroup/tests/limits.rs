@@ -4,16 +4,14 @@
 
 mod common;
 
-use sk_testkit::{need_root, run, sk, unique, Cleanup};
+use sk_testkit::{need_root, run, sk, Cleanup};
 
 #[test]
 fn cpu_20000_puts_the_command_in_a_new_cpu_group_with_that_quota() {
     let name = "cpu_20000_puts_the_command_in_a_new_cpu_group_with_that_quota";
-    if !need_root(name) {
+    let Some((group, _c)) = common::root_group(name) else {
         return;
-    }
-    let group = unique("skt-l");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     let out = run(sk("sk-cgroup").args([
         "--name",
         &group,
@@ -74,11 +72,9 @@ fn the_default_name_is_sk_and_the_pid() {
 #[test]
 fn memory_64m_gets_a_128m_allocation_killed_with_status_137() {
     let name = "memory_64m_gets_a_128m_allocation_killed_with_status_137";
-    if !need_root(name) {
+    let Some((group, _c)) = common::root_group(name) else {
         return;
-    }
-    let group = unique("skt-m");
-    let _c = Cleanup(|| common::remove_group(&group));
+    };
     // dd allocates its 128M block and touches all of it reading /dev/zero.
     // memory-swap=0 keeps a host with swap from paging instead (v2; on v1
     // it writes memory.memsw.limit_in_bytes, which needs swap accounting:
@@ -123,15 +119,13 @@ fn memory_64m_gets_a_128m_allocation_killed_with_status_137() {
 #[test]
 fn pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it() {
     let name = "pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it";
-    if !need_root(name) {
+    let Some((group, _c)) = common::root_group(name) else {
         return;
-    }
+    };
     if !std::path::Path::new("/bin/busybox").exists() {
         return sk_testkit::skip(name, "/bin/busybox is not installed (busybox-static)");
     }
-    let group = unique("skt-p");
     let marker = format!("SK_BOMB={group}");
-    let _c = Cleanup(|| common::remove_group(&group));
     // The bomb forks without end in the background; the foreground forks
     // until a fork fails, which makes busybox sh exit (status 2) and ends
     // the chain with the bomb still running in the group. busybox names
@@ -167,4 +161,41 @@ fn pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it() {
     );
     // The host stays responsive.
     run(&mut sk_testkit::cmd("true")).success();
+}
+
+#[test]
+fn cpuset_pins_the_command_and_a_new_v1_cpuset_group_inherits_the_rest() {
+    let name = "cpuset_pins_the_command_and_a_new_v1_cpuset_group_inherits_the_rest";
+    if !need_root(name) {
+        return;
+    }
+    if common::mount_for("cpuset").is_none() {
+        return sk_testkit::skip(
+            name,
+            "no cgroup hierarchy here offers the cpuset controller",
+        );
+    }
+    let status = |args: &[&str]| {
+        let out = run(sk("sk-cgroup")
+            .args(["--rm"])
+            .args(args)
+            .args(["cat", "/proc/self/status"]));
+        out.success();
+        let field = |k: &str| {
+            out.stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .unwrap_or("?")
+                .trim()
+                .to_string()
+        };
+        (field("Cpus_allowed_list:"), field("Mems_allowed_list:"))
+    };
+    let (cpus, mems) = status(&["cpuset=0"]);
+    assert_eq!(cpus, "0");
+    // On v1 a fresh cpuset group has no memory node until one is written:
+    // the parent's are copied, or the join would fail with ENOSPC.
+    assert!(!mems.is_empty() && mems != "?", "{mems}");
+    let (_, mems) = status(&["mems=0"]);
+    assert_eq!(mems, "0");
 }

@@ -178,3 +178,15 @@ pub fn marker() -> (tempfile::TempDir, PathBuf) {
     let p = d.path().join("ran");
     (d, p)
 }
+
+/// For a test that needs root and makes a group: a unique group name, and
+/// the clean-up that removes the group however the test ends. None, after
+/// a loud skip, without root.
+pub fn root_group(test: &str) -> Option<(String, sk_testkit::Cleanup<impl FnMut()>)> {
+    if !sk_testkit::need_root(test) {
+        return None;
+    }
+    let group = sk_testkit::unique("skt-");
+    let name = group.clone();
+    Some((group, sk_testkit::Cleanup(move || remove_group(&name))))
+}
