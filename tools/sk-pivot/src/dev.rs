@@ -17,7 +17,7 @@ use crate::resolve::{fd_path, Root};
 use nix::mount::{mount, MsFlags};
 use nix::unistd::symlinkat;
 use sk_common::{verbose, Cannot, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The devices of a minimal /dev.
 pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -66,9 +66,9 @@ fn minimal(root: &Root) -> Result<()> {
     let nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mounts::tmpfs(root, Path::new(DEV), "mode=0755", nodev)?;
     for name in DEVICES {
-        let host = PathBuf::from(DEV).join(name);
-        let inside = PathBuf::from(DEV).join(name);
-        mounts::bind(root, &host, &inside, false)?;
+        // The host's node, on the same path inside.
+        let node = Path::new(DEV).join(name);
+        mounts::bind(root, &node, &node, false)?;
     }
 
     let pts = Path::new("/dev/pts");
