@@ -144,11 +144,12 @@ mod tests {
         Root::new(fd, dir.to_path_buf())
     }
 
-    fn temp(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sk-pivot-unit-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// A temp dir, removed on drop even when the test fails.
+    fn temp(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("sk-pivot-unit-{name}."))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
@@ -159,37 +160,35 @@ mod tests {
 
     #[test]
     fn ensure_dir_makes_missing_parents_inside_the_root() {
-        let d = temp("mkdir");
-        let r = root(&d);
+        let tmp = temp("mkdir");
+        let d = tmp.path();
+        let r = root(d);
         r.ensure_dir(Path::new("/a/b/c")).unwrap();
         assert!(d.join("a/b/c").is_dir());
         r.ensure_file(Path::new("/x/y")).unwrap();
         assert!(d.join("x/y").is_file());
         assert!(r.ensure_dir(Path::new("/x/y")).is_err());
         assert!(r.ensure_file(Path::new("/a")).is_err());
-        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
     fn symlinks_cannot_lead_out_of_the_root() {
-        let d = temp("escape");
-        let outside = temp("outside");
+        let (tmp, tmp_outside) = (temp("escape"), temp("outside"));
+        let (d, outside) = (tmp.path(), tmp_outside.path());
         // The same path inside the root, so the absolute link resolves there.
         let mirror = d.join(outside.strip_prefix("/").unwrap());
         std::fs::create_dir_all(&mirror).unwrap();
-        symlink(&outside, d.join("abs")).unwrap();
+        symlink(outside, d.join("abs")).unwrap();
         symlink("../../../../../../..", d.join("up")).unwrap();
         symlink("/no-such-dir-anywhere", d.join("dangling")).unwrap();
-        let r = root(&d);
+        let r = root(d);
         r.ensure_dir(Path::new("/abs/made")).unwrap();
         r.ensure_dir(Path::new("/up/made2")).unwrap();
         assert!(mirror.join("made").is_dir());
         assert!(d.join("made2").is_dir());
-        assert!(std::fs::read_dir(&outside).unwrap().next().is_none());
+        assert!(std::fs::read_dir(outside).unwrap().next().is_none());
         // A link to nowhere inside the root is refused, and nothing is made.
         assert!(r.ensure_dir(Path::new("/dangling/x")).is_err());
         assert!(!Path::new("/no-such-dir-anywhere").exists());
-        std::fs::remove_dir_all(&d).unwrap();
-        std::fs::remove_dir_all(&outside).unwrap();
     }
 }
