@@ -224,12 +224,15 @@ pub struct Target {
 type Chosen = (usize, Vec<(String, Write)>, Vec<String>);
 
 /// Decides, for each limit, the hierarchy that offers its controller, and
-/// gathers one target per hierarchy used. Pure: `layout` was read before.
+/// gathers one target per hierarchy used. `freezer`: on v1 also take part
+/// in the freezer hierarchy, so that --rm can stop a fork bomb before
+/// killing it. Pure: `layout` was read before.
 pub fn targets(
     layout: &Layout,
     needs: &[Need],
     name: &str,
     parent: Option<&Path>,
+    freezer: bool,
 ) -> std::result::Result<Vec<Target>, String> {
     // (hierarchy index, its writes, the controllers they need)
     let mut chosen: Vec<Chosen> = Vec::new();
@@ -281,6 +284,20 @@ pub fn targets(
             .hierarchies
             .iter()
             .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == "cpuacct"))
+        {
+            if !chosen.iter().any(|(j, _, _)| *j == i) {
+                chosen.push((i, Vec::new(), Vec::new()));
+            }
+        }
+    }
+    let uses_v1 = chosen
+        .iter()
+        .any(|(i, _, _)| layout.hierarchies[*i].version == Version::V1);
+    if freezer && uses_v1 {
+        if let Some(i) = layout
+            .hierarchies
+            .iter()
+            .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == "freezer"))
         {
             if !chosen.iter().any(|(j, _, _)| *j == i) {
                 chosen.push((i, Vec::new(), Vec::new()));
@@ -424,14 +441,14 @@ mod tests {
             "3:cpu,cpuacct:/a\n",
             &[],
         );
-        let t = targets(&l, &needs(&["cpu=20000"]), "sk-1", None).unwrap();
+        let t = targets(&l, &needs(&["cpu=20000"]), "sk-1", None, false).unwrap();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].dir, Path::new("/cg/cpu,cpuacct/a/sk-1"));
     }
 
     #[test]
     fn cpu_on_v1_also_joins_a_separate_cpuacct_hierarchy() {
-        let t = targets(&hybrid(), &needs(&["cpu=20000"]), "sk-7", None).unwrap();
+        let t = targets(&hybrid(), &needs(&["cpu=20000"]), "sk-7", None, false).unwrap();
         let dirs: Vec<_> = t.iter().map(|t| t.dir.to_str().unwrap()).collect();
         assert_eq!(
             dirs,
@@ -443,7 +460,14 @@ mod tests {
 
     #[test]
     fn each_limit_goes_to_its_controllers_hierarchy_under_the_current_group() {
-        let t = targets(&hybrid(), &needs(&["memory=64M", "pids=32"]), "g", None).unwrap();
+        let t = targets(
+            &hybrid(),
+            &needs(&["memory=64M", "pids=32"]),
+            "g",
+            None,
+            false,
+        )
+        .unwrap();
         assert_eq!(
             t[0].dir,
             Path::new("/sys/fs/cgroup/memory/process_api/abc/g")
@@ -459,9 +483,23 @@ mod tests {
     #[test]
     fn parent_is_absolute_from_the_root_or_relative_to_the_current_group() {
         let l = hybrid();
-        let t = targets(&l, &needs(&["memory=1M"]), "g", Some(Path::new("/sk"))).unwrap();
+        let t = targets(
+            &l,
+            &needs(&["memory=1M"]),
+            "g",
+            Some(Path::new("/sk")),
+            false,
+        )
+        .unwrap();
         assert_eq!(t[0].dir, Path::new("/sys/fs/cgroup/memory/sk/g"));
-        let t = targets(&l, &needs(&["memory=1M"]), "g", Some(Path::new("sub"))).unwrap();
+        let t = targets(
+            &l,
+            &needs(&["memory=1M"]),
+            "g",
+            Some(Path::new("sub")),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             t[0].dir,
             Path::new("/sys/fs/cgroup/memory/process_api/abc/sub/g")
@@ -470,7 +508,7 @@ mod tests {
 
     #[test]
     fn a_missing_controller_is_named_with_the_available_ones() {
-        let e = targets(&hybrid(), &needs(&["io-weight=100"]), "g", None).unwrap_err();
+        let e = targets(&hybrid(), &needs(&["io-weight=100"]), "g", None, false).unwrap_err();
         assert!(
             e.starts_with("io-weight=100: no cgroup hierarchy here offers the io (v1: blkio)"),
             "{e}"
@@ -479,13 +517,13 @@ mod tests {
             e.contains("v1: cpu cpuacct memory pids; v2: hugetlb"),
             "{e}"
         );
-        let e = targets(&hybrid(), &needs(&["rdma.max=x"]), "g", None).unwrap_err();
+        let e = targets(&hybrid(), &needs(&["rdma.max=x"]), "g", None, false).unwrap_err();
         assert!(e.contains("rdma controller"), "{e}");
     }
 
     #[test]
     fn a_key_the_version_cannot_do_is_an_error_not_a_skip() {
-        let e = targets(&hybrid(), &needs(&["memory-high=1M"]), "g", None).unwrap_err();
+        let e = targets(&hybrid(), &needs(&["memory-high=1M"]), "g", None, false).unwrap_err();
         assert!(e.contains("memory-high=1M") && e.contains("v2 only"), "{e}");
     }
 
@@ -499,7 +537,7 @@ mod tests {
             "pids=32",
             "io-weight=50",
         ]);
-        let t = targets(&l, &n, "sk-9", None).unwrap();
+        let t = targets(&l, &n, "sk-9", None, false).unwrap();
         assert_eq!(t.len(), 1);
         assert_eq!(
             t[0].dir,
@@ -525,7 +563,7 @@ mod tests {
 
     #[test]
     fn no_limits_make_a_tracking_group_in_v2_or_every_v1_hierarchy() {
-        let t = targets(&hybrid(), &[], "g", None).unwrap();
+        let t = targets(&hybrid(), &[], "g", None, false).unwrap();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].dir, Path::new("/sys/fs/cgroup/unified/g"));
         let v1only = layout(
@@ -533,8 +571,28 @@ mod tests {
             "2:pids:/\n1:memory:/\n0::/\n",
             &[],
         );
-        assert_eq!(targets(&v1only, &[], "g", None).unwrap().len(), 2);
-        assert!(targets(&Layout::default(), &[], "g", None).is_err());
+        assert_eq!(targets(&v1only, &[], "g", None, false).unwrap().len(), 2);
+        assert!(targets(&Layout::default(), &[], "g", None, false).is_err());
+    }
+
+    #[test]
+    fn rm_on_v1_also_joins_the_freezer_hierarchy_to_stop_what_is_left() {
+        let l = layout(
+            "1 0 0:1 / /c/pids rw - cgroup cgroup rw,pids\n2 0 0:2 / /c/freezer rw - cgroup cgroup rw,freezer\n3 0 0:3 / /c/u rw - cgroup2 cgroup2 rw\n",
+            "2:pids:/\n1:freezer:/\n0::/\n",
+            &[],
+        );
+        let t = targets(&l, &needs(&["pids=5"]), "g", None, true).unwrap();
+        let dirs: Vec<_> = t.iter().map(|t| t.dir.to_str().unwrap()).collect();
+        assert_eq!(dirs, ["/c/pids/g", "/c/freezer/g"]);
+        assert_eq!(
+            targets(&l, &needs(&["pids=5"]), "g", None, false)
+                .unwrap()
+                .len(),
+            1
+        );
+        // A group in v2 alone needs no freezer: cgroup.kill does it.
+        assert_eq!(targets(&l, &[], "g", None, true).unwrap().len(), 1);
     }
 
     #[test]
@@ -544,6 +602,7 @@ mod tests {
             &needs(&["pids=5", "cgroup.clone_children=1"]),
             "g",
             None,
+            false,
         )
         .unwrap();
         assert_eq!(t[0].writes.len(), 2);

@@ -62,8 +62,10 @@ Without --rm, sk-cgroup executes the command in place: nothing of it stays behin
 empty group remains afterwards (-v names it). With --rm it stays as a small parent outside \
 the group: it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH, \
 exits with the command's status, and removes the group first, also when the command was \
-killed. Processes the command left in the group are killed (cgroup.kill on v2, SIGKILL to \
-each member otherwise, until the group is empty); the parent is their subreaper. If the \
+killed. Processes the command left in the group are killed: with cgroup.kill on v2; on v1 \
+the group is also made in the freezer hierarchy, frozen so that nothing in it can fork, \
+and each member is sent SIGKILL, until the group is empty. The parent is their subreaper \
+and reaps them. A group reused through --name is neither emptied nor removed. If the \
 group still cannot be removed after about five seconds, sk-cgroup says so and exits with 125. \
 When the group lives in a v2 hierarchy alone, the child is started in it by \
 clone3(CLONE_INTO_CGROUP) (Linux 5.7), which saves the migration; elsewhere it is forked and \
@@ -93,8 +95,14 @@ pub fn main() -> Result<Infallible> {
         Some(n) => n.clone(),
         None => default_name(pid.as_raw(), pid_namespace()),
     };
-    let targets = hierarchy::targets(&layout, &plan.limits.needs(), &name, plan.parent.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let targets = hierarchy::targets(
+        &layout,
+        &plan.limits.needs(),
+        &name,
+        plan.parent.as_deref(),
+        plan.rm,
+    )
+    .map_err(anyhow::Error::msg)?;
     let group = group::create(&targets, plan.name.is_some())?;
 
     if !plan.rm {

@@ -3,11 +3,14 @@
 //!
 //! rmdir(2) of a cgroup fails with EBUSY while a process is in it. On v2
 //! since Linux 5.14 one write to cgroup.kill kills them all at once, forks
-//! in flight included. Elsewhere the members are read from cgroup.procs and
-//! sent SIGKILL, again until the group is empty: a process forked between
-//! the read and the kill shows up in the next read. The number of rounds is
-//! bounded, so a group that cannot be emptied is reported, not waited on
-//! forever.
+//! in flight included. On v1 the group is frozen first (with --rm it is
+//! made in the freezer hierarchy too), so that nothing in it can fork
+//! while its members are read from cgroup.procs and sent SIGKILL; thawing
+//! then lets the signals through. After that, and where there is neither,
+//! the members are killed again until the group is empty: a process forked
+//! between a read and the kills shows up in the next read. The number of
+//! rounds is bounded, so a group that cannot be emptied is reported, not
+//! waited on forever.
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
@@ -18,6 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::group::{write_file, Group};
+use crate::limits::Version;
 
 /// How often an emptied group is retried, and how long between tries:
 /// about five seconds in all.
@@ -27,6 +31,13 @@ const PAUSE: Duration = Duration::from_millis(10);
 impl Group {
     /// Removes every directory this run made, killing what is still in it.
     pub fn remove(&self) -> Result<()> {
+        // Only a group this run made: a reused one may hold others' work.
+        let frozen = self.parts.iter().find(|p| {
+            p.created && p.version == Version::V1 && p.dir.join("freezer.state").exists()
+        });
+        if let Some(p) = frozen {
+            freeze_and_kill(&p.dir);
+        }
         for p in self.parts.iter().rev().filter(|p| p.created) {
             remove_dir(&p.dir)?;
             verbose!("removed cgroup {}", p.dir.display());
@@ -54,6 +65,31 @@ pub fn remove_dir(dir: &Path) -> Result<()> {
             dir.display()
         )
     })
+}
+
+/// v1: freezes the group, kills every member, thaws it so the kills land.
+/// Best effort: what is left is for the rounds of [`remove_dir`].
+fn freeze_and_kill(dir: &Path) {
+    let members = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    if members.trim().is_empty() {
+        return;
+    }
+    let state = dir.join("freezer.state");
+    if write_file(&state, "FROZEN").is_err() {
+        return;
+    }
+    // FREEZING until every task has stopped; a task in an uninterruptible
+    // sleep can hold it there, so the wait is bounded.
+    for _ in 0..ROUNDS {
+        match std::fs::read_to_string(&state) {
+            Ok(s) if s.trim() == "FROZEN" => break,
+            Ok(_) => std::thread::sleep(PAUSE),
+            Err(_) => break,
+        }
+    }
+    kill_members(dir);
+    let _ = write_file(&state, "THAWED");
+    verbose!("froze {} and killed what was left in it", dir.display());
 }
 
 /// Sends SIGKILL to everything in the group.
