@@ -106,9 +106,73 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub pfc: Option<PathBuf>,
 
+    /// Let a supervisor decide these calls (user notification): sk-seccomp
+    /// forks and stays as the supervisor. Denied calls fail with ERRNO
+    /// (EPERM when left out)
+    #[arg(long, value_name = "[ERRNO:]RULES", value_parser = notify_rules)]
+    pub notify: Vec<NotifyRules>,
+
+    /// The supervisor performs mknod/mknodat of exactly these character
+    /// devices for the caller (c:MAJOR:MINOR); any other device: EPERM
+    #[arg(long, value_name = "c:MAJ:MIN[,...]", value_delimiter = ',', value_parser = parse_device)]
+    pub allow_mknod: Vec<(u32, u32)>,
+
+    /// Print one line on stderr for each notified call and the decision
+    #[arg(long)]
+    pub report: bool,
+
+    /// Let every call through, record the calls of the whole process tree,
+    /// and write an allow-list profile to FILE at exit (not a confinement)
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "default_action", "allow", "kill", "errno", "trap", "log", "profile", "notify",
+        "allow_mknod", "report"])]
+    pub learn: Option<PathBuf>,
+
     /// The command to run, and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
+}
+
+/// `--notify [ERRNO:]RULES`: the rules, and the errno a denial returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyRules {
+    pub rules: Vec<Rule>,
+    pub errno: u16,
+}
+
+fn notify_rules(s: &str) -> Result<NotifyRules, String> {
+    let rules = rules::parse_errno_rules(s)?;
+    let errno = match rules.first().map(|r| r.action) {
+        Some(Action::Errno(e)) => e,
+        _ => libc::EPERM as u16,
+    };
+    let rules = rules
+        .into_iter()
+        .map(|r| Rule {
+            action: Action::Notify,
+            ..r
+        })
+        .collect();
+    Ok(NotifyRules { rules, errno })
+}
+
+/// `c:MAJOR:MINOR`: only character devices; a block device is a disk.
+pub fn parse_device(s: &str) -> Result<(u32, u32), String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let ["c", major, minor] = parts[..] else {
+        return Err(format!(
+            "'{s}' is not c:MAJOR:MINOR (only character devices can be allowed)"
+        ));
+    };
+    let num = |v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| format!("'{v}' is not a device number in '{s}'"))
+    };
+    let (major, minor) = (num(major)?, num(minor)?);
+    if major > 0xfff || minor > 0xfffff {
+        return Err(format!("'{s}': device numbers go up to 4095:1048575"));
+    }
+    Ok((major, minor))
 }
 
 fn allow_rules(s: &str) -> Result<Vec<Rule>, String> {
@@ -158,6 +222,8 @@ pub const BUILTINS: [&str; 2] = ["docker-default", "stdio"];
 /// What the options ask for.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// Set when a supervisor stays (--notify, --learn).
+    pub supervise: Option<Supervise>,
     pub default_action: Option<Action>,
     /// Command-line rules, in the order allow, kill, errno, trap, log.
     pub rules: Vec<Rule>,
@@ -169,14 +235,27 @@ pub struct Plan {
     pub pfc: Option<PathBuf>,
 }
 
+/// What the supervisor does with the notified calls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Supervise {
+    /// The errno a denied call gets, by syscall name (EPERM otherwise).
+    pub errnos: Vec<(String, u16)>,
+    pub mknod: Vec<(u32, u32)>,
+    pub report: bool,
+    pub learn: Option<PathBuf>,
+}
+
 impl Cli {
     pub fn plan(&self) -> Result<Plan, String> {
+        let notified = self.notify.iter().flat_map(|n| n.rules.iter());
         let rules: Vec<Rule> = [&self.allow, &self.kill, &self.errno, &self.trap, &self.log]
             .into_iter()
             .flatten()
             .flatten()
+            .chain(notified)
             .cloned()
             .collect();
+        let supervise = self.supervise()?;
         let profile = self.profile.as_ref().map(|p| {
             let text = p.to_string_lossy();
             match BUILTINS.iter().find(|b| **b == text) {
@@ -184,13 +263,22 @@ impl Cli {
                 None => Source::File(p.clone()),
             }
         });
-        if profile.is_none() && rules.is_empty() && self.default_action.is_none() {
+        if profile.is_none()
+            && rules.is_empty()
+            && self.default_action.is_none()
+            && self.learn.is_none()
+        {
             return Err(
                 "no rules: give --profile, --default or rules such as --kill SYSCALL".into(),
             );
         }
         Ok(Plan {
-            default_action: self.default_action,
+            supervise,
+            default_action: if self.learn.is_some() {
+                Some(Action::Notify)
+            } else {
+                self.default_action
+            },
             rules,
             arches: self.arch.clone(),
             profile,
@@ -199,6 +287,36 @@ impl Cli {
             dump: self.dump.clone(),
             pfc: self.pfc.clone(),
         })
+    }
+}
+
+impl Cli {
+    fn supervise(&self) -> Result<Option<Supervise>, String> {
+        if self.notify.is_empty() && self.learn.is_none() {
+            if !self.allow_mknod.is_empty() || self.report {
+                return Err("--allow-mknod and --report need --notify".into());
+            }
+            return Ok(None);
+        }
+        let notified = |name: &str| {
+            self.notify
+                .iter()
+                .any(|n| n.rules.iter().any(|r| r.syscall == name))
+        };
+        if !self.allow_mknod.is_empty() && !notified("mknod") && !notified("mknodat") {
+            return Err("--allow-mknod needs --notify mknod,mknodat".into());
+        }
+        let errnos = self
+            .notify
+            .iter()
+            .flat_map(|n| n.rules.iter().map(|r| (r.syscall.clone(), n.errno)))
+            .collect();
+        Ok(Some(Supervise {
+            errnos,
+            mknod: self.allow_mknod.clone(),
+            report: self.report,
+            learn: self.learn.clone(),
+        }))
     }
 }
 
@@ -296,6 +414,62 @@ mod tests {
     #[test]
     fn nothing_to_filter_is_refused() {
         assert!(plan(&["true"]).unwrap_err().contains("no rules"));
+    }
+
+    #[test]
+    fn notify_rules_carry_their_errno_to_the_supervisor() {
+        let p = plan(&[
+            "--notify",
+            "EACCES:uname",
+            "--notify",
+            "mknod,mknodat",
+            "true",
+        ])
+        .unwrap();
+        assert!(p.rules.iter().all(|r| r.action == Action::Notify));
+        let s = p.supervise.unwrap();
+        assert_eq!(
+            s.errnos,
+            [
+                ("uname".into(), 13),
+                ("mknod".into(), 1),
+                ("mknodat".into(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn mknod_devices_are_character_devices() {
+        assert_eq!(parse_device("c:1:3"), Ok((1, 3)));
+        assert!(parse_device("b:8:0").unwrap_err().contains("character"));
+        assert!(parse_device("c:1").is_err());
+        assert!(parse_device("c:x:3").is_err());
+        let c = cli(&[
+            "--notify",
+            "mknodat",
+            "--allow-mknod",
+            "c:1:3,c:1:5",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(c.allow_mknod, [(1, 3), (1, 5)]);
+    }
+
+    #[test]
+    fn supervisor_options_need_a_supervisor() {
+        assert!(plan(&["--report", "--kill", "x", "true"]).is_err());
+        assert!(
+            plan(&["--notify", "uname", "--allow-mknod", "c:1:3", "true"])
+                .unwrap_err()
+                .contains("mknod")
+        );
+        assert!(cli(&["--learn", "/tmp/p.json", "--kill", "mkdir", "true"]).is_err());
+        let p = plan(&["--learn", "/tmp/p.json", "true"]).unwrap();
+        assert_eq!(p.default_action, Some(Action::Notify));
+        assert_eq!(
+            p.supervise.unwrap().learn,
+            Some(PathBuf::from("/tmp/p.json"))
+        );
     }
 
     #[test]

@@ -15,9 +15,12 @@ pub mod docker_default;
 pub mod filter;
 pub mod host;
 pub mod launch;
+pub mod mknod;
+pub mod notify;
 pub mod presets;
 pub mod profile;
 pub mod rules;
+pub mod supervisor;
 
 use caps::{CapSet, Capability};
 use clap::CommandFactory;
@@ -101,7 +104,43 @@ BPF program the kernel gets, --pfc FILE the same filter as readable pseudo-code.
 REPORTING. sk-seccomp cannot see what the command does after exec: a trapped or killed \
 command dies by SIGSYS, and its exit status (159) is all that comes back. -v lists the \
 trapped and killing syscalls when the filter is loaded. To name each denied call as it \
-happens, use --notify with --report, where a supervisor outside the filter sees every call.";
+happens, use --notify with --report, where a supervisor outside the filter sees every call.
+
+SUPERVISOR (USER NOTIFICATION). With --notify or --learn sk-seccomp forks. The child loads \
+the filter, in which the notified calls get SCMP_ACT_NOTIFY, and executes COMMAND; the parent \
+stays outside the filter as the supervisor: it answers each notified call of COMMAND and of \
+everything COMMAND starts (they inherit the filter), forwards SIGTERM, SIGINT, SIGHUP, \
+SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child, and exits with the child's status. The \
+listener (the fd on which notifications arrive) exists only once the filter is loaded; the \
+child shares the parent's file descriptor table until its execve (CLONE_FILES), so the \
+listener is the supervisor's the moment it exists, the child makes no call between the load \
+and the execve, and the command never holds the listener. A denied call fails with the errno \
+given to --notify (EPERM by default). Any failure of the supervisor while deciding is \
+answered with that errno too, so no caller is left waiting; if the supervisor dies, the \
+command is killed (otherwise its notified calls would fail with ENOSYS).
+
+--allow-mknod c:MAJOR:MINOR,... makes the supervisor perform mknod(2) and mknodat(2) of \
+exactly those character devices for the caller, answering success; any other device, a block \
+device above all, gets EPERM. The node is made as the caller would see it: in its mount \
+namespace, under its root, relative to its working directory or mknodat's directory, with \
+its fsuid, fsgid and umask; the caller's handles are opened through /proc/PID and checked \
+with notify_id_valid before use, since a pid may be reused. This lets root in a user \
+namespace, where the kernel refuses device nodes, make /dev/null (c:1:3) but not a disk. \
+The supervisor needs CAP_MKNOD and CAP_SYS_ADMIN where the devices are made, so here \
+sk-seccomp comes before sk-unshare -U in the chain, not after: sk-seccomp --notify \
+mknod,mknodat --allow-mknod c:1:3 sk-unshare -U -r -m ...
+
+--report prints one line on stderr for each notified call: the pid, the syscall name, the \
+first arguments (the path and device for mknod) and the decision. Unlike a trap, it works \
+after exec and names the call.
+
+--learn FILE makes every call notify the supervisor, which records its name and lets it \
+continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE), for the whole process tree. At exit it writes a \
+Docker/OCI profile to FILE: those calls allowed, EPERM for the rest; sk-seccomp --profile FILE \
+reads it. CONTINUE is not a security boundary: the call runs after the supervisor has looked \
+at it, with arguments the command may have changed in the meantime, so learn mode generates \
+profiles and confines nothing. A learned profile holds what one run did; run the command \
+through the paths that matter.";
 
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
@@ -123,6 +162,21 @@ pub fn main() -> Result<Infallible> {
     describe(&spec);
     let launch = launch::Launch::prepare(&args.command)?;
     let mut prog = filter::program(&ctx)?;
+    if let Some(sup) = plan.supervise {
+        let policy = notify::Policy {
+            errnos: sup.errnos.into_iter().collect(),
+            mknod: sup.mknod,
+            report: sup.report,
+            learn: sup.learn.is_some(),
+        };
+        let arches = std::iter::once(host::native_arch().1.to_string())
+            .chain(spec.arches.iter().cloned())
+            .collect();
+        verbose!("executing {} under a supervisor", launch.shown());
+        return supervisor::run(
+            &mut prog, spec.flags, &launch, plan.nnp, policy, sup.learn, arches,
+        );
+    }
     set_no_new_privs(plan.nnp)?;
     verbose!("executing {}", launch.shown());
     filter::load(&mut prog, spec.flags).cannot("load the seccomp filter")?;
@@ -170,8 +224,11 @@ pub fn assemble(plan: &Plan) -> Result<filter::Spec> {
         }
         rules.push(r.clone());
     }
-    if rules.iter().any(|r| r.action == Action::Notify) {
-        anyhow::bail!("cannot load the profile: SCMP_ACT_NOTIFY needs a supervisor (--notify)");
+    if plan.supervise.is_none() && rules.iter().any(|r| r.action == Action::Notify) {
+        anyhow::bail!(
+            "cannot load the profile: its SCMP_ACT_NOTIFY rules need a supervisor \
+             (--notify or --report)"
+        );
     }
     // A rule with the default's action changes nothing, and libseccomp
     // refuses it.
@@ -230,7 +287,8 @@ fn allow_own_execve(rules: &mut Vec<Rule>, default_action: Action) -> Result<()>
             "cannot deny execve without conditions: the command itself could not be executed"
         );
     }
-    if default_action.denies() && execve.is_empty() {
+    // A notifying default (--learn) asks the supervisor, which answers.
+    if default_action.denies() && default_action != Action::Notify && execve.is_empty() {
         verbose!("execve allowed, so that the command can start");
         rules.push(Rule {
             syscall: "execve".into(),
@@ -283,7 +341,7 @@ fn describe(spec: &filter::Spec) {
 }
 
 /// The kernel's condition for loading a filter (see NOTES).
-fn set_no_new_privs(want: bool) -> Result<()> {
+pub(crate) fn set_no_new_privs(want: bool) -> Result<()> {
     if want {
         return nix::sys::prctl::set_no_new_privs().cannot("set no_new_privs");
     }

@@ -1,0 +1,175 @@
+//! User notification: the supervisor that performs mknod, reports, and
+//! learns; never a deadlock; the listener stays with the supervisor.
+
+mod common;
+use common::{seccomp, Scratch};
+use sk_testkit::{need_root, run, sk};
+
+/// `script` as root in a new user and mount namespace, with a supervisor
+/// outside (first in the chain) that makes the `devices`.
+fn mknod_in_a_user_namespace(devices: &str, script: &str) -> sk_testkit::Output {
+    seccomp(
+        &[
+            "--notify",
+            "mknod,mknodat",
+            "--allow-mknod",
+            devices,
+            "sk-unshare",
+            "-U",
+            "-r",
+            "-m",
+        ]
+        .into_iter()
+        .chain(["sh", "-c", script])
+        .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn mknod_in_a_user_namespace_works_only_through_the_supervisor() {
+    if !need_root("mknod_in_a_user_namespace_works_only_through_the_supervisor") {
+        return;
+    }
+    let dir = Scratch::new();
+    let (n, d) = (dir.str("n"), dir.str("d"));
+    // Root in a user namespace may not make devices.
+    let out = run(sk("sk-unshare").args(["-U", "-r", "-m", "mknod", &n, "c", "1", "3"]));
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("Operation not permitted"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path("n").exists());
+    let script = format!("mknod {n} c 1 3 && stat -c '%F %t:%T' {n} && mknod {d} b 8 0");
+    let out = mknod_in_a_user_namespace("c:1:3", &script);
+    out.expect_code(1);
+    assert_eq!(out.stdout, "character special file 1:3\n");
+    assert!(
+        out.stderr.contains("Operation not permitted"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path("d").exists());
+}
+
+#[test]
+fn the_supervisor_makes_the_node_in_the_callers_mount_namespace() {
+    if !need_root("the_supervisor_makes_the_node_in_the_callers_mount_namespace") {
+        return;
+    }
+    let dir = Scratch::new();
+    let m = dir.path("m");
+    std::fs::create_dir(&m).unwrap();
+    let m = m.to_string_lossy().into_owned();
+    // A tmpfs that only the caller's namespace has, and a relative path.
+    let script = format!("mount -t tmpfs none {m} && cd {m} && mknod null c 1 3 && ls {m}");
+    let out = mknod_in_a_user_namespace("c:1:3,c:1:5", &script);
+    out.success();
+    assert_eq!(out.stdout, "null\n");
+    assert_eq!(
+        std::fs::read_dir(&m).unwrap().count(),
+        0,
+        "the node is on the host"
+    );
+}
+
+#[test]
+fn report_names_the_denied_call_and_the_status_comes_back() {
+    let out = seccomp(&[
+        "--notify",
+        "uname",
+        "--report",
+        "sh",
+        "-c",
+        "uname -a 2>/dev/null; echo $?; exit 7",
+    ]);
+    out.expect_code(7);
+    assert_eq!(out.stdout, "1\n");
+    out.one_error_line("uname(");
+    assert!(out.stderr.contains("denied (EPERM)"), "{}", out.stderr);
+}
+
+#[test]
+fn a_notify_rule_answers_with_its_errno() {
+    let out = seccomp(&["--notify", "EACCES:uname", "uname"]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+}
+
+#[test]
+fn learn_writes_a_profile_that_runs_the_command_and_denies_the_rest() {
+    let dir = Scratch::new();
+    let p = dir.str("p.json");
+    let zz = dir.str("zz");
+    seccomp(&["--learn", &p, "--", "sh", "-c", "ls / >/dev/null"]).success();
+    let text = std::fs::read_to_string(&p).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
+    let names = json["syscalls"][0]["names"].as_array().unwrap();
+    assert!(
+        names.iter().any(|n| n == "execve") && names.iter().any(|n| n == "getdents64"),
+        "{text}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "mkdir" || n == "mkdirat"),
+        "{text}"
+    );
+    seccomp(&["--profile", &p, "--", "sh", "-c", "ls / >/dev/null"]).success();
+    let out = seccomp(&["--profile", &p, "--", "sh", "-c", &format!("mkdir {zz}")]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("Operation not permitted"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path("zz").exists());
+}
+
+#[test]
+fn a_hundred_concurrent_notified_calls_all_get_answered() {
+    let script = "for i in $(seq 100); do uname >/dev/null 2>&1 & done; wait; echo done";
+    let out = seccomp(&["--notify", "uname", "--report", "sh", "-c", script]);
+    out.success();
+    assert_eq!(out.stdout, "done\n");
+    assert_eq!(
+        out.stderr.lines().filter(|l| l.contains("uname(")).count(),
+        100,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_listener_is_not_among_the_commands_fds() {
+    let plain = run(sk_testkit::cmd("ls").args(["-l", "/proc/self/fd"]));
+    let out = seccomp(&["--notify", "uname", "ls", "-l", "/proc/self/fd"]);
+    out.success();
+    assert!(!out.stdout.contains("seccomp"), "{}", out.stdout);
+    let fds = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(8).map(String::from))
+            .collect()
+    };
+    assert_eq!(fds(&out.stdout), fds(&plain.stdout));
+}
+
+#[test]
+fn a_death_by_signal_comes_back_as_128_plus_n() {
+    seccomp(&["--notify", "uname", "sh", "-c", "kill -TERM $$"]).expect_code(128 + libc::SIGTERM);
+}
+
+#[test]
+fn a_command_that_is_missing_exits_127_under_a_supervisor() {
+    seccomp(&["--notify", "uname", "/nonexistent"])
+        .expect_code(127)
+        .one_error_line("/nonexistent");
+}
+
+#[test]
+fn block_devices_cannot_be_allowed() {
+    seccomp(&["--notify", "mknod", "--allow-mknod", "b:8:0", "true"])
+        .expect_code(125)
+        .one_error_line("character");
+}
