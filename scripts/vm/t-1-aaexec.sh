@@ -85,7 +85,8 @@ test_the_kernel_itself_refuses_exec_under_no_new_privs() {
     run sk-aaexec -p outer setpriv --nnp sh -c \
         'echo exec nohosts > /proc/self/attr/apparmor/exec && exec /usr/bin/cat /etc/hosts'
     want_out "" || return
-    [ "$CODE" != 0 ] || why "the execve into nohosts succeeded under no_new_privs"
+    [ "$CODE" != 0 ] || why "the execve into nohosts succeeded under no_new_privs" || return
+    want_err "Operation not permitted"
 }
 
 test_stack_works_under_no_new_privs() {
@@ -96,6 +97,14 @@ test_stack_works_under_no_new_privs() {
         "outer//&nohosts (enforce)" | "nohosts//&outer (enforce)") ;;
         *) why "the label is '$OUT', not the stack of outer and nohosts" ;;
     esac
+}
+
+test_stack_works_after_sk_capdrop_no_new_privs() {
+    need_tool sk-capdrop || return
+    run sk-aaexec -p outer sk-capdrop --no-new-privs sys_time sk-aaexec --stack -p nohosts cat /etc/hosts
+    want_code 0 && want_out "$(cat /etc/hosts)" || return
+    run sk-aaexec -p outer sk-capdrop --no-new-privs sys_time sk-aaexec -p nohosts touch /tmp/capdrop-nnp-ran
+    want_code 125 && want_no_file /tmp/capdrop-nnp-ran && want_one_err_line "use --stack"
 }
 
 test_stacked_confinement_still_denies_etc_passwd() {

@@ -73,6 +73,30 @@ test_cgroup_pids_32_contains_a_fork_bomb() {
     [ -z "$(cat $cg/cgroup.procs)" ] || why "processes remain: $(cat $cg/cgroup.procs)"
 }
 
+test_cgroup_pids_32_stops_a_real_fork_bomb() {
+    need_tool sk-cgroup || return
+    # The classic bomb, in the background; it never ends by itself.
+    sk-cgroup pids=32 sh -c 'sed -n "s/^0:://p" /proc/self/cgroup >/tmp/bomb-cg;
+        bomb() { bomb | bomb & }; bomb' </dev/null >/dev/null 2>&1 &
+    n=0
+    while [ ! -s /tmp/bomb-cg ] && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+    [ -s /tmp/bomb-cg ] || why "the bomb did not start" || return
+    cg=/sys/fs/cgroup$(cat /tmp/bomb-cg)
+    # It hits the limit...
+    n=0
+    while [ "$(sed -n 's/^max //p' $cg/pids.events)" = 0 ] && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+    [ "$(sed -n 's/^max //p' $cg/pids.events)" != 0 ] || why "the bomb never hit pids.max" || return
+    [ "$(cat $cg/pids.current)" -le 32 ] || why "pids.current is $(cat $cg/pids.current)" || return
+    # ...the VM stays usable (a fork outside the group works)...
+    [ "$(sh -c 'echo usable')" = usable ] || why "cannot fork outside the group" || return
+    # ...and the whole group goes at once with cgroup.kill.
+    echo 1 >$cg/cgroup.kill
+    n=0
+    while [ -n "$(cat $cg/cgroup.procs)" ] && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+    [ -z "$(cat $cg/cgroup.procs)" ] || why "processes remain after cgroup.kill: $(cat $cg/cgroup.procs)"
+    wait
+}
+
 test_cgroup_delegates_controllers_down_a_nested_parent() {
     need_tool sk-cgroup || return
     mkdir -p /sys/fs/cgroup/deleg/sub
