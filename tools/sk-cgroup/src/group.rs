@@ -60,7 +60,18 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
         if t.version == Version::V2 {
             enable_controllers(&t.mount, &t.parent, &t.enable)?;
         }
-        let created = make_dir(&t.dir, reuse)?;
+        let created = match make_dir(&t.dir, reuse) {
+            Ok(c) => c,
+            Err(e) if t.helper => {
+                verbose!(
+                    "not using {}: {}",
+                    t.dir.display(),
+                    sk_common::error::describe(&e)
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         group.parts.push(Part {
             dir: t.dir.clone(),
             home: t.home.clone(),
@@ -247,6 +258,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            helper: false,
         }
     }
 
@@ -353,6 +365,18 @@ mod tests {
             e.to_string().contains("blkio.bfq.weight nor blkio.weight"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_helper_hierarchy_that_refuses_the_group_is_left_out() {
+        let root = tempfile::tempdir().unwrap();
+        fake_v2(root.path(), "x", &[]);
+        let mut helper = target(root.path(), &root.path().join("no/such/parent/g"), &[], &[]);
+        helper.helper = true;
+        let g = create(&[helper.clone()], false).unwrap();
+        assert!(g.parts.is_empty());
+        helper.helper = false;
+        assert!(create(&[helper], false).is_err());
     }
 
     #[test]

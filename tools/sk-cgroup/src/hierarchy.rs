@@ -219,6 +219,9 @@ pub struct Target {
     pub enable: Vec<String>,
     /// (the limit as typed, the write), in order.
     pub writes: Vec<(String, Write)>,
+    /// Joined for sk-cgroup's own sake (cpuacct for the usage, freezer for
+    /// --rm), not for a limit: skipped when the group cannot be made there.
+    pub helper: bool,
 }
 
 type Chosen = (usize, Vec<(String, Write)>, Vec<String>);
@@ -236,6 +239,9 @@ pub fn targets(
 ) -> std::result::Result<Vec<Target>, String> {
     // (hierarchy index, its writes, the controllers they need)
     let mut chosen: Vec<Chosen> = Vec::new();
+    // Hierarchies joined for sk-cgroup's own sake (usage, freezing), not
+    // for a limit: best effort.
+    let mut helpers = Vec::new();
     let mut everywhere = Vec::new();
     for need in needs {
         if need.controller(Version::V1) == "cgroup" {
@@ -287,6 +293,7 @@ pub fn targets(
         {
             if !chosen.iter().any(|(j, _, _)| *j == i) {
                 chosen.push((i, Vec::new(), Vec::new()));
+                helpers.push(i);
             }
         }
     }
@@ -301,6 +308,7 @@ pub fn targets(
         {
             if !chosen.iter().any(|(j, _, _)| *j == i) {
                 chosen.push((i, Vec::new(), Vec::new()));
+                helpers.push(i);
             }
         }
     }
@@ -352,6 +360,7 @@ pub fn targets(
                 Vec::new()
             },
             writes,
+            helper: helpers.contains(&i),
         });
     }
     Ok(out)
@@ -585,6 +594,7 @@ mod tests {
         let t = targets(&l, &needs(&["pids=5"]), "g", None, true).unwrap();
         let dirs: Vec<_> = t.iter().map(|t| t.dir.to_str().unwrap()).collect();
         assert_eq!(dirs, ["/c/pids/g", "/c/freezer/g"]);
+        assert!(t[1].helper);
         assert_eq!(
             targets(&l, &needs(&["pids=5"]), "g", None, false)
                 .unwrap()

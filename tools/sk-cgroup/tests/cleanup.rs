@@ -285,3 +285,29 @@ fn two_chains_in_pid_namespaces_of_their_own_never_collide() {
     assert!(a.stdout.contains("/sk-1-"), "{}", a.stdout);
     assert_ne!(a.stdout, b.stdout);
 }
+
+#[test]
+fn rm_works_under_a_parent_that_exists_only_where_the_limits_are() {
+    let name = "rm_works_under_a_parent_that_exists_only_where_the_limits_are";
+    let Some((parent, _c)) = common::root_group(name) else {
+        return;
+    };
+    // As cgcreate -g pids:PARENT makes it: in the pids hierarchy alone, not
+    // in freezer or cpuacct, which sk-cgroup joins for its own sake.
+    let pids = common::mount_for("pids").unwrap();
+    let top = pids.dir.join(&parent);
+    std::fs::create_dir(&top).unwrap();
+    let _t = Cleanup(|| {
+        let _ = std::fs::remove_dir(&top);
+    });
+    let out = run(sk("sk-cgroup")
+        .args(["--rm", "--parent", &format!("/{parent}"), "--name", "job"])
+        .args(["pids=10", "sh", "-c", "cat /proc/self/cgroup"]));
+    out.success();
+    assert!(
+        out.stdout.contains(&format!("/{parent}/job\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(!top.join("job").exists(), "--rm left the group");
+}
