@@ -421,6 +421,18 @@ mod tests {
     }
 
     #[test]
+    fn the_proc_directory_is_a_parameter_and_its_absence_is_named() {
+        let e = detect(Path::new("/nonexistent/self")).unwrap_err();
+        let line = sk_common::error::describe(&e);
+        assert_eq!(
+            line,
+            "cannot open /nonexistent/self/mountinfo: No such file or directory"
+        );
+        // This machine's own layout parses, whatever it is.
+        detect(Path::new("/proc/self")).unwrap();
+    }
+
+    #[test]
     fn hybrid_layout_is_read_from_mountinfo() {
         let l = hybrid();
         let mounts: Vec<_> = l
