@@ -32,6 +32,7 @@ unpack() {
         return 1
     fi
     mv "$2.tmp" "$2"
+    rm -f "$cache/debs/$1"_*.deb
 }
 
 # unpacked PACKAGE: the directory holding PACKAGE's files, fetched once per
@@ -149,6 +150,7 @@ make_initramfs() {
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$st/etc/group"
     printf '127.0.0.1 localhost\n10.11.12.13 vm-host-etc-hosts\n' >"$st/etc/hosts"
     (cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$2"
+    rm -rf "$st"
 }
 
 # boot KERNEL INITRD APPEND LOG: one VM run, the console in LOG.
