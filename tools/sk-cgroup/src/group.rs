@@ -7,8 +7,11 @@
 
 use anyhow::anyhow;
 use nix::errno::Errno;
-use sk_common::{error::errno_of, verbose, Cannot, Result};
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+use sk_common::{error::errno_of, fd, verbose, Cannot, Result};
 use std::io::Write as _;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use crate::hierarchy::Target;
@@ -27,6 +30,61 @@ pub struct Part {
     pub version: Version,
     /// Made by this run (and so removed by it), or an existing one reused.
     pub created: bool,
+    pub handle: Handle,
+}
+
+/// Descriptors of a group's directory and of its parent, opened when the
+/// group is made. The --rm parent empties and removes the group through
+/// them, not through paths: a later step of the chain (sk-pivot) pivots
+/// the root of the mount namespace the parent shares, and detaches the old
+/// one, after which /sys/fs/cgroup leads nowhere. (Close-on-exec, and the
+/// staying parent is not dumpable: the command cannot reach them.)
+#[derive(Debug)]
+pub struct Handle {
+    pub parent: OwnedFd,
+    pub dir: OwnedFd,
+}
+
+impl Handle {
+    pub fn open(dir: &Path) -> Result<Handle> {
+        let open = |p: &Path| {
+            fd::open(p, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
+                .cannot_with(|| format!("open cgroup {}", p.display()))
+        };
+        let parent = dir.parent().unwrap_or(Path::new("/"));
+        Ok(Handle {
+            parent: open(parent)?,
+            dir: open(dir)?,
+        })
+    }
+
+    /// rmdir of the group.
+    pub fn remove(&self, dir: &Path) -> nix::Result<()> {
+        let name = dir.file_name().unwrap_or_default();
+        nix::unistd::unlinkat(&self.parent, name, nix::unistd::UnlinkatFlags::RemoveDir)
+    }
+
+    /// An interface file of the group, read.
+    pub fn read(&self, file: &str) -> std::io::Result<String> {
+        let f = nix::fcntl::openat(
+            &self.dir,
+            file,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        std::io::read_to_string(std::fs::File::from(f))
+    }
+
+    /// An interface file of the group, written in one write(2).
+    pub fn write(&self, file: &str, value: &str) -> std::io::Result<()> {
+        let f = nix::fcntl::openat(
+            &self.dir,
+            file,
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        std::fs::File::from(f).write_all(value.as_bytes())
+    }
 }
 
 /// Writes `value` to an interface file in one write(2), as cgroupfs wants;
@@ -72,11 +130,21 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
             }
             Err(e) => return Err(e),
         };
+        let handle = match Handle::open(&t.dir) {
+            Ok(h) => h,
+            Err(e) => {
+                if created {
+                    let _ = std::fs::remove_dir(&t.dir);
+                }
+                return Err(e);
+            }
+        };
         group.parts.push(Part {
             dir: t.dir.clone(),
             home: t.home.clone(),
             version: t.version,
             created,
+            handle,
         });
         verbose!(
             "{} cgroup {}",
@@ -102,19 +170,34 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
     Ok(())
 }
 
+/// Makes the group's directory; true when this run made it.
+///
+/// A default name (sk-PID) is unique among live chains, but not over time:
+/// PIDs are reused, and in a pid namespace every chain is PID 1 or 2 of a
+/// namespace whose inode number the kernel hands out again once it is
+/// gone. So a group of that name is left over from a chain that has ended
+/// (one run without --rm): if it is empty, it is removed and made anew,
+/// with only this run's limits; if it still holds processes or groups, the
+/// kernel refuses the rmdir and this is an error, never a shared group.
 fn make_dir(dir: &Path, reuse: bool) -> Result<bool> {
-    match std::fs::create_dir(dir) {
-        Ok(()) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) && reuse && dir.is_dir() => Ok(false),
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-            Err(anyhow::Error::new(e).context(format!(
-                "cannot create cgroup {} (it exists and was not named with --name; \
-                 a run without --rm may have left it)",
-                dir.display()
-            )))
-        }
-        Err(e) => Err(e).cannot_with(|| format!("create cgroup {}", dir.display())),
+    let exists = match std::fs::create_dir(dir) {
+        Ok(()) => return Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => e,
+        Err(e) => return Err(e).cannot_with(|| format!("create cgroup {}", dir.display())),
+    };
+    if reuse && dir.is_dir() {
+        return Ok(false);
     }
+    if std::fs::remove_dir(dir).is_err() {
+        return Err(anyhow::Error::new(exists).context(format!(
+            "cannot create cgroup {} (a group of that name is still in use; pass --name to \
+             choose another, or to share it)",
+            dir.display()
+        )));
+    }
+    verbose!("removed the empty {} left by an earlier run", dir.display());
+    std::fs::create_dir(dir).cannot_with(|| format!("create cgroup {}", dir.display()))?;
+    Ok(true)
 }
 
 /// A new v1 cpuset group starts with no CPUs and no memory nodes, and no
@@ -216,7 +299,7 @@ impl Group {
     /// errors are ignored (this is the clean-up after another error).
     pub fn remove_created(&self) {
         for p in self.parts.iter().rev().filter(|p| p.created) {
-            let _ = std::fs::remove_dir(&p.dir);
+            let _ = p.handle.remove(&p.dir);
         }
     }
 }
@@ -331,15 +414,23 @@ mod tests {
     }
 
     #[test]
-    fn a_default_name_that_exists_is_an_error_and_is_not_removed() {
+    fn a_default_name_left_empty_is_made_anew_and_one_in_use_is_an_error() {
         let root = tempfile::tempdir().unwrap();
         let dir = fake_v2(root.path(), "sk-2", &[]);
+        let g = create(&[target(root.path(), &dir, &[], &[])], false).unwrap();
+        assert!(g.parts[0].created && dir.is_dir());
+        // A member (here: any entry) makes rmdir fail, as processes do.
+        std::fs::write(dir.join("cgroup.procs"), "42\n").unwrap();
         let e = create(&[target(root.path(), &dir, &[], &[])], false).unwrap_err();
+        let line = sk_common::error::describe(&e);
         assert!(
-            sk_common::error::describe(&e).contains("File exists"),
-            "{e:#}"
+            line.contains("still in use") && line.ends_with("File exists"),
+            "{line}"
         );
-        assert!(dir.exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cgroup.procs")).unwrap(),
+            "42\n"
+        );
     }
 
     #[test]

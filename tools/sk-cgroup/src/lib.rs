@@ -54,9 +54,11 @@ changed (EACCES).
 
 The default name is sk-PID, unique among running chains; in a pid namespace other than the \
 initial one it is sk-PID-INODE, with the inode of that namespace, since there every chain \
-has a small PID such as 1. An existing group of that name \
-(left by an earlier run whose PID was the same) is an error, never shared. A group named \
-with --name is reused when it exists, and then never removed by sk-cgroup.
+has a small PID such as 1. Over time such names come back (PIDs and namespace inodes are \
+reused): a group of the default name that already exists is left from a chain that has \
+ended; when it is empty it is removed and made anew with this run's limits, and when it \
+still holds processes it is an error, never shared. A group named with --name is reused when it \
+exists, and then never removed by sk-cgroup.
 
 Without --rm, sk-cgroup executes the command in place: nothing of it stays behind, and the \
 empty group remains afterwards (-v names it). With --rm it stays as a small parent outside \

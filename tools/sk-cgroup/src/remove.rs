@@ -20,7 +20,7 @@ use sk_common::{verbose, Cannot, Result};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::group::{write_file, Group};
+use crate::group::{Group, Handle};
 use crate::limits::Version;
 
 /// How often an emptied group is retried, and how long between tries:
@@ -33,29 +33,29 @@ impl Group {
     pub fn remove(&self) -> Result<()> {
         // Only a group this run made: a reused one may hold others' work.
         let frozen = self.parts.iter().find(|p| {
-            p.created && p.version == Version::V1 && p.dir.join("freezer.state").exists()
+            p.created && p.version == Version::V1 && p.handle.read("freezer.state").is_ok()
         });
         if let Some(p) = frozen {
-            freeze_and_kill(&p.dir);
+            freeze_and_kill(&p.handle, &p.dir);
         }
         for p in self.parts.iter().rev().filter(|p| p.created) {
-            remove_dir(&p.dir)?;
+            remove_dir(&p.handle, &p.dir)?;
             verbose!("removed cgroup {}", p.dir.display());
         }
         Ok(())
     }
 }
 
-/// Empties and removes one group directory.
-pub fn remove_dir(dir: &Path) -> Result<()> {
+/// Empties and removes one group directory (`dir` names it in messages).
+pub fn remove_dir(h: &Handle, dir: &Path) -> Result<()> {
     let mut last = Errno::EBUSY;
     for _ in 0..ROUNDS {
-        match std::fs::remove_dir(dir).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0))) {
+        match h.remove(dir) {
             Ok(()) | Err(Errno::ENOENT) => return Ok(()),
             Err(Errno::EBUSY) => last = Errno::EBUSY,
             Err(e) => return Err(e).cannot_with(|| format!("remove cgroup {}", dir.display())),
         }
-        kill_members(dir);
+        kill_members(h);
         reap_orphans();
         std::thread::sleep(PAUSE);
     }
@@ -69,36 +69,33 @@ pub fn remove_dir(dir: &Path) -> Result<()> {
 
 /// v1: freezes the group, kills every member, thaws it so the kills land.
 /// Best effort: what is left is for the rounds of [`remove_dir`].
-fn freeze_and_kill(dir: &Path) {
-    let members = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-    if members.trim().is_empty() {
+fn freeze_and_kill(h: &Handle, dir: &Path) {
+    if h.read("cgroup.procs").unwrap_or_default().trim().is_empty() {
         return;
     }
-    let state = dir.join("freezer.state");
-    if write_file(&state, "FROZEN").is_err() {
+    if h.write("freezer.state", "FROZEN").is_err() {
         return;
     }
     // FREEZING until every task has stopped; a task in an uninterruptible
     // sleep can hold it there, so the wait is bounded.
     for _ in 0..ROUNDS {
-        match std::fs::read_to_string(&state) {
+        match h.read("freezer.state") {
             Ok(s) if s.trim() == "FROZEN" => break,
             Ok(_) => std::thread::sleep(PAUSE),
             Err(_) => break,
         }
     }
-    kill_members(dir);
-    let _ = write_file(&state, "THAWED");
+    kill_members(h);
+    let _ = h.write("freezer.state", "THAWED");
     verbose!("froze {} and killed what was left in it", dir.display());
 }
 
 /// Sends SIGKILL to everything in the group.
-fn kill_members(dir: &Path) {
-    let all_at_once = dir.join("cgroup.kill");
-    if all_at_once.exists() && write_file(&all_at_once, "1").is_ok() {
+fn kill_members(h: &Handle) {
+    if h.write("cgroup.kill", "1").is_ok() {
         return;
     }
-    let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
+    let Ok(procs) = h.read("cgroup.procs") else {
         return;
     };
     for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
@@ -137,13 +134,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_group_is_removed_through_its_handle_after_its_path_is_gone() {
+        let base = tempfile::tempdir().unwrap();
+        let top = base.path().join("top");
+        let d = top.join("g");
+        std::fs::create_dir_all(&d).unwrap();
+        let h = Handle::open(&d).unwrap();
+        // As after a pivot_root: the path no longer leads to the group.
+        let moved = base.path().join("moved");
+        std::fs::rename(&top, &moved).unwrap();
+        assert!(!d.exists());
+        remove_dir(&h, &d).unwrap();
+        assert!(!moved.join("g").exists(), "not removed through the handle");
+    }
+
+    #[test]
     fn a_plain_empty_directory_is_removed_and_a_missing_one_is_fine() {
         let root = tempfile::tempdir().unwrap();
         let d = root.path().join("g");
         std::fs::create_dir(&d).unwrap();
-        remove_dir(&d).unwrap();
+        let h = Handle::open(&d).unwrap();
+        remove_dir(&h, &d).unwrap();
         assert!(!d.exists());
-        remove_dir(&d).unwrap();
+        remove_dir(&h, &d).unwrap();
     }
 
     #[test]
@@ -153,7 +166,7 @@ mod tests {
         std::fs::create_dir(&d).unwrap();
         std::fs::write(d.join("file"), "").unwrap();
         // A non-empty plain directory: ENOTEMPTY, not EBUSY, so no rounds.
-        let e = remove_dir(&d).unwrap_err();
+        let e = remove_dir(&Handle::open(&d).unwrap(), &d).unwrap_err();
         let line = sk_common::error::describe(&e);
         assert!(
             line.starts_with("cannot remove cgroup ") && line.contains("/g"),

@@ -311,3 +311,133 @@ fn rm_works_under_a_parent_that_exists_only_where_the_limits_are() {
     );
     assert!(!top.join("job").exists(), "--rm left the group");
 }
+
+/// Runs sk-cgroup from a shell that first makes the group its default name
+/// will have (the shell's $$ is sk-cgroup's PID after exec), with `setup`
+/// run inside that group directory; the output, and the group's name.
+fn over_a_leftover(
+    parent: &std::path::Path,
+    setup: &str,
+    marker: &std::path::Path,
+) -> (sk_testkit::Output, String) {
+    let out = run(sk_testkit::cmd("sh").args(["-c"]).arg(format!(
+        "echo $$; cd \"$1\" && mkdir sk-$$ && (cd sk-$$ && {setup}) && exec sk-cgroup -v pids=10 touch \"$2\""
+    )).arg("sh").arg(parent).arg(marker));
+    let group = format!("sk-{}", out.stdout.lines().next().unwrap_or("?"));
+    (out, group)
+}
+
+#[test]
+fn an_empty_leftover_of_the_default_name_is_made_anew() {
+    let Some((_, _c)) = common::root_group("an_empty_leftover_of_the_default_name_is_made_anew")
+    else {
+        return;
+    };
+    let parent = common::mount_for("pids").unwrap().group("");
+    let (_dir, marker) = common::marker();
+    let (out, group) = over_a_leftover(&parent, "echo 7 > pids.max", &marker);
+    let _g = Cleanup(|| common::remove_group(&group));
+    out.success();
+    assert!(marker.exists());
+    assert!(
+        out.stderr.contains("left by an earlier run"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(common::read(&parent.join(&group), "pids.max"), "10");
+}
+
+#[test]
+fn a_leftover_of_the_default_name_still_in_use_is_refused_and_kept() {
+    let name = "a_leftover_of_the_default_name_still_in_use_is_refused_and_kept";
+    let Some((_, _c)) = common::root_group(name) else {
+        return;
+    };
+    let parent = common::mount_for("pids").unwrap().group("");
+    let (_dir, marker) = common::marker();
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("1000")
+        .spawn()
+        .unwrap();
+    let sleeper_pid = sleeper.id();
+    let _s = Cleanup(move || {
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+    });
+    let (out, group) = over_a_leftover(
+        &parent,
+        &format!("echo {sleeper_pid} > cgroup.procs"),
+        &marker,
+    );
+    let _g = Cleanup(|| common::remove_group(&group));
+    out.expect_code(125).one_error_line("still in use");
+    assert!(!marker.exists(), "the command ran");
+    assert_eq!(
+        common::read(&parent.join(&group), "cgroup.procs"),
+        sleeper_pid.to_string()
+    );
+}
+
+#[test]
+fn the_headline_chain_runs_twice_in_a_row_without_rm() {
+    let name = "the_headline_chain_runs_twice_in_a_row_without_rm";
+    let Some((_, _c)) = common::root_group(name) else {
+        return;
+    };
+    // Each sk-cgroup is PID 1 of a pid namespace, and the kernel is apt to
+    // give the second namespace the first one's inode: the same default
+    // name, whose group the first run left behind.
+    let chain = || {
+        let out = run(sk("sk-unshare").args(["-p", "sk-cgroup", "cpu=20000", "sh", "-c"]).arg(
+            "sed -n 's/^[0-9]*:cpu[^:]*:.*\\/\\(sk-[0-9-]*\\)$/\\1/p;s/^0::.*\\/\\(sk-[0-9-]*\\)$/\\1/p' /proc/self/cgroup | head -n 1",
+        ));
+        let group = out.stdout.trim().to_string();
+        (out, group)
+    };
+    let (first, g1) = chain();
+    let _g1 = Cleanup(|| common::remove_group(&g1));
+    first.success();
+    let (second, g2) = chain();
+    let _g2 = Cleanup(|| common::remove_group(&g2));
+    second.success();
+    assert!(
+        g1.starts_with("sk-1-") && g2.starts_with("sk-1-"),
+        "{g1} {g2}"
+    );
+}
+
+#[test]
+fn rm_removes_the_group_after_a_later_step_pivots_the_root_away() {
+    let name = "rm_removes_the_group_after_a_later_step_pivots_the_root_away";
+    let Some((group, _c)) = common::root_group(name) else {
+        return;
+    };
+    let Some(rootfs) = sk_testkit::Rootfs::busybox(name) else {
+        return;
+    };
+    // sk-pivot pivots the root of the mount namespace that the staying
+    // sk-cgroup parent shares, and detaches the old one: /sys/fs/cgroup is
+    // then out of the parent's reach, and only its descriptors remain.
+    let out = run(sk("sk-unshare")
+        .args([
+            "-m",
+            "sk-cgroup",
+            "--rm",
+            "--name",
+            &group,
+            "pids=10",
+            "sk-pivot",
+        ])
+        .arg(rootfs.path())
+        .args(["/bin/sh", "-c", "cat /proc/self/cgroup"]));
+    out.success();
+    assert!(
+        out.stdout.contains(&format!("/{group}\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        common::groups_named(&group).is_empty(),
+        "--rm left the group after the pivot"
+    );
+}
