@@ -76,7 +76,7 @@ pub struct Cli {
     pub log: Vec<Vec<Rule>>,
 
     /// Architectures to filter besides the native one, e.g. x86,x32 (see
-    /// NOTES: a call in another architecture is killed otherwise)
+    /// NOTES: a call in another architecture is denied otherwise)
     #[arg(long, value_name = "ARCH[,ARCH]", value_delimiter = ',', value_parser = parse_arch)]
     pub arch: Vec<String>,
 

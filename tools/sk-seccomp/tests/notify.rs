@@ -173,3 +173,16 @@ fn block_devices_cannot_be_allowed() {
         .expect_code(125)
         .one_error_line("character");
 }
+
+#[test]
+fn learn_sees_the_whole_process_tree() {
+    let dir = Scratch::new();
+    let p = dir.str("p.json");
+    // uname runs in a child of the shell, which waits for it.
+    seccomp(&["--learn", &p, "sh", "-c", "uname >/dev/null; true"]).success();
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        text.contains("\"uname\"") && text.contains("\"wait4\""),
+        "{text}"
+    );
+}
