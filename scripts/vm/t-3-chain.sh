@@ -24,12 +24,6 @@ chain() {
 need_chain_tools() {
     for t in sk-unshare sk-cgroup sk-pivot sk-capdrop sk-aaexec; do need_tool $t || return; done
     ROOT=$(container_root) || return
-    # Without --rm sk-cgroup leaves its (empty) group behind, named after
-    # the pid, which is 1 in every chain's pid namespace, and the namespace's
-    # inode, which the kernel reuses: clear them away, so that each test
-    # here tests its own point (the reuse has a test of its own, below).
-    for g in /sys/fs/cgroup/sk-*; do [ -d "$g" ] && rmdir "$g" 2>/dev/null; done
-    return 0
 }
 
 test_headline_chain_ending_in_nohosts_reads_the_containers_hosts() {
@@ -50,6 +44,18 @@ test_headline_chain_command_is_confined_by_nohosts() {
     want_code 0 && want_out "nohosts (enforce)"
 }
 
+test_headline_chain_keeps_every_links_step_under_apparmor() {
+    need_chain_tools || return
+    # outer allows nearly everything, so the other links show through: pid
+    # 1 of its own namespace, its own cgroup, no CAP_SYS_TIME.
+    run sk-unshare -mup sk-cgroup cpu=20000 sk-pivot "$ROOT" sk-capdrop sys_time sk-aaexec -p outer \
+        sh -c 'echo "pid $$"; cat /proc/self/attr/current; sed -n "s/^0:://p" /proc/self/cgroup;
+            date -s @$(date +%s) 2>&1 >/dev/null; cat /etc/seckun-rootfs'
+    want_code 0 || return
+    want_out_has "pid 1" && want_out_has "outer (enforce)" && want_out_has "/sk-1" &&
+        want_out_has "Operation not permitted" && want_out_has "inside the container root"
+}
+
 test_headline_chain_status_comes_back_through_all_links() {
     need_chain_tools || return
     run sk-unshare -mup sk-cgroup cpu=20000 sk-pivot "$ROOT" sk-capdrop sys_time sk-aaexec -p outer sh -c 'exit 42'
@@ -58,7 +64,10 @@ test_headline_chain_status_comes_back_through_all_links() {
 
 test_headline_chain_runs_twice_in_a_row() {
     need_chain_tools || return
-    # S1 as a user tries it: the chain, then the same chain again.
+    # S1 as a user tries it: the chain, then the same chain again. Without
+    # --rm sk-cgroup leaves its empty group behind, named after the pid (1
+    # in every chain's pid namespace) and the namespace's inode, which the
+    # kernel hands out again.
     run chain cat /etc/hosts
     want_code 0 || return
     run chain cat /etc/hosts
