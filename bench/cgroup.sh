@@ -35,14 +35,22 @@ hf "$tmp/c.csv" \
     "sk-cgroup new group" "$REL/sk-cgroup --parent /$grp pids=100 /bin/true" \
     "sk-cgroup --rm" "$REL/sk-cgroup --rm --parent /$grp pids=100 /bin/true"
 table "$tmp/c.csv" "cgexec -g pids:$grp /bin/true"
-fake=$(mean_of "$tmp/c.csv" "sk-cgroup fake tree")
-reuse=$(mean_of "$tmp/c.csv" "sk-cgroup reuse")
-new=$(mean_of "$tmp/c.csv" "sk-cgroup new group")
-rm=$(mean_of "$tmp/c.csv" "sk-cgroup --rm")
-awk -v f="$fake" -v r="$reuse" -v n="$new" -v m="$rm" 'BEGIN {
-    printf "attach (limit write + migration) = reuse - fake tree = %.3f ms\n", r - f
-    printf "mkdir of a new group             = new - reuse       = %.3f ms\n", n - r
-    printf "fork, wait and rmdir (--rm)      = --rm - new         = %.3f ms\n", m - n
-}'
+# Medians as well: on a shared machine the means carry other people's work.
+median_of() { awk -F, -v n="$2" 'NR > 1 && $1 == n { printf "%.3f", $4 * 1000 }' "$1"; }
+echo "medians (ms):"
+awk -F, 'NR > 1 { printf "  %-40s %8.3f\n", $1, $4 * 1000 }' "$tmp/c.csv"
+for stat in mean median; do
+    fake=$(${stat}_of "$tmp/c.csv" "sk-cgroup fake tree")
+    reuse=$(${stat}_of "$tmp/c.csv" "sk-cgroup reuse")
+    new=$(${stat}_of "$tmp/c.csv" "sk-cgroup new group")
+    rm=$(${stat}_of "$tmp/c.csv" "sk-cgroup --rm")
+    cg=$(${stat}_of "$tmp/c.csv" "cgexec -g pids:$grp /bin/true")
+    awk -v s="$stat" -v f="$fake" -v r="$reuse" -v n="$new" -v m="$rm" -v c="$cg" 'BEGIN {
+        printf "by %s: sk-cgroup (new group) / cgexec = %.2fx, reuse / cgexec = %.2fx\n", s, n / c, r / c
+        printf "  attach (limit write + migration) = reuse - fake tree = %.3f ms\n", r - f
+        printf "  mkdir of a new group             = new - reuse       = %.3f ms\n", n - r
+        printf "  fork, wait and rmdir (--rm)      = --rm - new        = %.3f ms\n", m - n
+    }'
+done
 left=$(find "$(awk '$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { print $5 }' /proc/self/mountinfo | head -1)/$grp" -mindepth 1 -type d | wc -l)
 echo "groups made by the new-group runs (removed now with the bench parent): $left"
