@@ -10,7 +10,7 @@
 
 mod common;
 
-use sk_testkit::{run, sk};
+use sk_testkit::{run, sk, Cleanup};
 use std::path::Path;
 
 /// Runs `sk-cgroup --cgroup-root MNT ARGS` with a cgroup2 mounted at MNT
@@ -114,4 +114,64 @@ fn cgroup2_host_side_half_runs_what_this_kernels_v2_offers() {
             offered.join(" ")
         );
     }
+}
+
+#[test]
+fn cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named() {
+    let name = "cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named";
+    let Some((group, _c)) = common::root_group(name) else {
+        return;
+    };
+    let Some(v2) = common::mounts().into_iter().find(|m| m.v2) else {
+        return sk_testkit::skip(name, "no cgroup2 hierarchy is mounted");
+    };
+    // Any controller this v2 root offers will do: enabling it below a group
+    // that holds a process is what the kernel refuses (EBUSY).
+    let Some(ctl) = ["hugetlb", "pids", "memory", "cpu", "io"]
+        .into_iter()
+        .find(|c| v2.controllers.iter().any(|o| o == c))
+    else {
+        return sk_testkit::skip(name, "the cgroup2 root offers no controller");
+    };
+    let root_control = v2.dir.join("cgroup.subtree_control");
+    let before = std::fs::read_to_string(&root_control).unwrap();
+    let was_on = before.split_whitespace().any(|c| c == ctl);
+    // sk-cgroup enables the controller at the root (exempt from the rule);
+    // the test takes that back.
+    let _r = Cleanup(|| {
+        if !was_on {
+            let _ = std::fs::write(&root_control, format!("-{ctl}"));
+        }
+    });
+    let busy = v2.dir.join(&group);
+    std::fs::create_dir(&busy).unwrap();
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("1000")
+        .spawn()
+        .unwrap();
+    std::fs::write(busy.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+    let _s = Cleanup(move || {
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+    });
+    let (_dir, marker) = common::marker();
+    let out = run(sk("sk-cgroup")
+        .args([
+            "--parent",
+            &format!("/{group}"),
+            "--name",
+            "inner",
+            &format!("{ctl}.max=max"),
+            "touch",
+        ])
+        .arg(&marker));
+    out.expect_code(125)
+        .one_error_line(&format!(
+            "cannot enable +{ctl} in {}/cgroup.subtree_control",
+            busy.display()
+        ))
+        .one_error_line("no-internal-process rule")
+        .one_error_line("Device or resource busy");
+    assert!(!marker.exists());
+    assert!(!busy.join("inner").exists());
 }

@@ -441,3 +441,21 @@ fn rm_removes_the_group_after_a_later_step_pivots_the_root_away() {
         "--rm left the group after the pivot"
     );
 }
+
+#[test]
+fn without_limits_the_command_still_gets_a_group_of_its_own() {
+    if !need_root("without_limits_the_command_still_gets_a_group_of_its_own") {
+        return;
+    }
+    // The v2 hierarchy where there is one (hybrid too), every v1 one else.
+    let out = run(sk("sk-cgroup").args(["--rm", "sh", "-c", "echo $PPID; cat /proc/self/cgroup"]));
+    out.success();
+    let group = format!("sk-{}", out.stdout.lines().next().unwrap());
+    let _c = Cleanup(|| common::remove_group(&group));
+    assert!(
+        out.stdout.contains(&format!("/{group}\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(common::groups_named(&group).is_empty());
+}
