@@ -7,12 +7,12 @@ use libseccomp::ScmpArch;
 use sk_common::{Cannot, Result};
 use std::collections::BTreeSet;
 
-/// The architecture as Go names it (moby's `arches`), and as libseccomp
+/// The architecture as moby names it (`arches`: amd64, x86, arm64), and as libseccomp
 /// does (`archMap`).
 pub fn native_arch() -> (&'static str, &'static str) {
     match ScmpArch::native() {
         ScmpArch::X8664 => ("amd64", "SCMP_ARCH_X86_64"),
-        ScmpArch::X86 => ("386", "SCMP_ARCH_X86"),
+        ScmpArch::X86 => ("x86", "SCMP_ARCH_X86"),
         ScmpArch::X32 => ("x32", "SCMP_ARCH_X32"),
         ScmpArch::Aarch64 => ("arm64", "SCMP_ARCH_AARCH64"),
         ScmpArch::Arm => ("arm", "SCMP_ARCH_ARM"),

@@ -185,8 +185,7 @@ pub fn main() -> Result<Infallible> {
 
 /// The profile (if any), evaluated here, with the command-line rules on top.
 pub fn assemble(plan: &Plan) -> Result<filter::Spec> {
-    let (native_go, native_scmp) = host::native_arch();
-    let _ = native_go;
+    let (_, native_scmp) = host::native_arch();
     let decided = match &plan.profile {
         None => profile::Decided::default(),
         Some(source) => {
