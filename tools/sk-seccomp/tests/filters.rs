@@ -304,3 +304,27 @@ fn no_nnp_without_cap_sys_admin_is_refused() {
         .one_error_line("--no-nnp needs CAP_SYS_ADMIN");
     assert!(!dir.path("ran").exists());
 }
+
+#[test]
+fn the_filter_is_a_binary_tree_unless_no_optimize() {
+    let dir = Scratch::new();
+    let (tree, linear) = (dir.str("tree.pfc"), dir.str("linear.pfc"));
+    seccomp(&["--profile", "docker-default", "--pfc", &tree, "true"]).success();
+    seccomp(&[
+        "--profile",
+        "docker-default",
+        "--no-optimize",
+        "--pfc",
+        &linear,
+        "true",
+    ])
+    .success();
+    let branches = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .matches("if ($syscall > ")
+            .count()
+    };
+    assert!(branches(&tree) > 8, "no binary tree in {tree}");
+    assert_eq!(branches(&linear), 0);
+}
