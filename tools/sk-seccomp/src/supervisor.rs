@@ -64,6 +64,11 @@ pub fn run(
     learn: Option<PathBuf>,
     arches: Vec<String>,
 ) -> Result<Infallible> {
+    if let Some(path) = &learn {
+        // Fail before the command runs, not after.
+        std::fs::File::create(path)
+            .cannot_with(|| format!("create the learned profile {}", path.display()))?;
+    }
     let mut parent = Parent::prepare()?;
     let outer = nix::unistd::getpid();
     let slot = lowest_free_fd()?;

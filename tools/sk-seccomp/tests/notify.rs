@@ -186,3 +186,13 @@ fn learn_sees_the_whole_process_tree() {
         "{text}"
     );
 }
+
+#[test]
+fn learn_into_a_file_that_cannot_be_written_runs_nothing() {
+    let dir = Scratch::new();
+    let marker = dir.str("ran");
+    seccomp(&["--learn", &dir.str("no/such/dir/p.json"), "touch", &marker])
+        .expect_code(125)
+        .one_error_line("cannot create the learned profile");
+    assert!(!dir.path("ran").exists());
+}
