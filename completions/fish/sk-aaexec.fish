@@ -1,3 +1,8 @@
+complete -c sk-aaexec -s p -l profile -d 'The AppArmor profile to confine COMMAND with (it must be loaded)' -r
+complete -c sk-aaexec -s n -l namespace -d 'The policy namespace the profile is in (the label becomes :NAMESPACE:PROFILE)' -r
+complete -c sk-aaexec -l load -d 'Load (or replace) the profiles in FILE with `apparmor_parser -r FILE` first (repeatable)' -r -F
 complete -c sk-aaexec -s v -l verbose -d 'Say on stderr what the step did'
-complete -c sk-aaexec -s h -l help -d 'Print help'
+complete -c sk-aaexec -s s -l stack -d 'Stack PROFILE on the current confinement instead of replacing it (the only change AppArmor allows a confined process under no_new_privs)'
+complete -c sk-aaexec -s i -l immediate -d 'Switch now, before executing COMMAND: COMMAND is then executed under PROFILE\'s own exec rules'
+complete -c sk-aaexec -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sk-aaexec -s V -l version -d 'Print version'

@@ -1,3 +1,8 @@
+complete -c sk-capdrop -l keep -d 'Drop every capability except CAPS (then no CAPS operand is given)' -r
+complete -c sk-capdrop -l secbits -d 'Set securebits, a comma list: noroot, no-setuid-fixup, keep-caps, no-cap-ambient-raise, and NAME-locked to lock each; or a number (0x2f)' -r
 complete -c sk-capdrop -s v -l verbose -d 'Say on stderr what the step did'
-complete -c sk-capdrop -s h -l help -d 'Print help'
+complete -c sk-capdrop -l ambient -d 'Also raise the kept capabilities into the ambient set, so that a non-root command gets them'
+complete -c sk-capdrop -l no-new-privs -d 'Set no_new_privs: no exec can grant privileges (setuid, file capabilities)'
+complete -c sk-capdrop -l print -d 'Print the five capability sets after the drop, on stderr'
+complete -c sk-capdrop -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sk-capdrop -s V -l version -d 'Print version'

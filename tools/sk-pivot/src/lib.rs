@@ -123,6 +123,10 @@ pub fn main() -> Result<Infallible> {
         verbose!("made {} read-only", newroot.display());
     }
 
+    // The rest of the chain's seckun tools must come from the host, not
+    // from whatever the new root holds under their names (see
+    // sk_common::carry); after the pivot the host's copies are out of reach.
+    sk_common::carry::carry_tools(&args.command)?;
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
         nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
