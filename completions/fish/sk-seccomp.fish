@@ -4,7 +4,7 @@ complete -c sk-seccomp -l kill -d 'Kill the process (SIGSYS) on these calls' -r
 complete -c sk-seccomp -l errno -d 'Fail these calls with ERRNO (a name or a number; EPERM when left out)' -r
 complete -c sk-seccomp -l trap -d 'Send SIGSYS on these calls (the command may catch it)' -r
 complete -c sk-seccomp -l log -d 'Allow these calls and log them to the kernel\'s audit log' -r
-complete -c sk-seccomp -l arch -d 'Architectures to filter besides the native one, e.g. x86,x32 (see NOTES: a call in another architecture is killed otherwise)' -r
+complete -c sk-seccomp -l arch -d 'Architectures to filter besides the native one, e.g. x86,x32 (see NOTES: a call in another architecture is denied otherwise)' -r
 complete -c sk-seccomp -l profile -d 'A Docker/OCI JSON profile, or a built-in one: docker-default, stdio. Rules on the command line replace the profile\'s rules for their calls' -r -F
 complete -c sk-seccomp -l dump -d 'Write the filter\'s BPF program to FILE before loading it' -r -F
 complete -c sk-seccomp -l pfc -d 'Write the filter as readable pseudo-code to FILE before loading it' -r -F

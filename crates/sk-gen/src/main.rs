@@ -100,7 +100,7 @@ fn man_page(tool: &Tool) -> Vec<u8> {
     let mut out = Vec::new();
     man.render_title(&mut out).unwrap();
     man.render_name_section(&mut out).unwrap();
-    match cmd.get_override_usage() {
+    match cmd.get_overridden_usage() {
         // A tool whose operands clap cannot describe says its usage itself.
         Some(usage) => section(&mut out, "SYNOPSIS", &usage.to_string(), true),
         None => man.render_synopsis_section(&mut out).unwrap(),
