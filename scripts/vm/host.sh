@@ -195,6 +195,15 @@ tally() {
                 echo "FAIL $1/$name: no result (the VM stopped before it; see $2)" ;;
         esac
     done
+    # A failure the suite reports outside any test (e.g. an unknown suite).
+    expected=" $(expected_tests "$1" | tr '\n' ' ') "
+    extra=$(printf '%s\n' "$results" | sed -n 's/^SKTEST FAIL //p' | while IFS= read -r rest; do
+        case $expected in *" ${rest%%:*} "*) ;; *) echo "$rest" ;; esac
+    done)
+    if [ -n "$extra" ]; then
+        printf '%s\n' "$extra" | sed "s|^|FAIL $1/|"
+        total_fail=$((total_fail + $(printf '%s\n' "$extra" | wc -l)))
+    fi
     if grep -q '^SKHOST TIMEOUT' "$2"; then
         total_fail=$((total_fail + 1))
         echo "FAIL $1: the VM did not power off within ${timeout_s}s"
