@@ -14,9 +14,9 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{getppid, ForkResult, Pid};
+use nix::unistd::{ForkResult, Pid};
 use std::convert::Infallible;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The signals a staying parent passes on to its child, as `unshare --fork`,
 /// tini and runc do: the ones a user or a service manager sends to stop,
@@ -158,17 +158,48 @@ where
         ForkResult::Child => match child_body(parent) {
             Err(e) => crate::fail(&e),
         },
-        ForkResult::Parent { child } => parent.wait_for(child),
+        ForkResult::Parent { child } => {
+            // What the child's body captured stays open here until the
+            // parent exits: a Lifeline's write end must.
+            std::mem::forget(child_body);
+            parent.wait_for(child)
+        }
     }
 }
 
-/// In a forked child: die with `sig` when the parent dies, so a contained
-/// program never outlives the tool that watches it. Checks for the race in
-/// which the parent died before the request took effect.
-pub fn die_with_parent(sig: Signal, parent: Pid) -> Result<()> {
-    nix::sys::prctl::set_pdeathsig(sig).cannot("set the parent-death signal")?;
-    if getppid() != parent {
-        exit::exit(128 + sig as i32);
+/// Ties a forked child's life to its parent's (`--kill-child`): made before
+/// fork and moved into the child's body given to [`fork_and_wait`], which
+/// keeps the parent's copy open.
+///
+/// PR_SET_PDEATHSIG alone has a race: the parent may die before the child
+/// asks. The usual check, getppid() against the old pid, does not work when
+/// the child is in a new pid namespace (getppid() is 0 there), so the
+/// parent holds the write end of a pipe instead: when the child sees the
+/// pipe hung up, the parent is gone.
+pub struct Lifeline {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl Lifeline {
+    pub fn new() -> Result<Lifeline> {
+        let (read, write) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).cannot("create a pipe")?;
+        Ok(Lifeline { read, write })
     }
-    Ok(())
+
+    /// In the child: die with `sig` when the parent dies.
+    pub fn die_with_parent(self, sig: Signal) -> Result<()> {
+        drop(self.write);
+        nix::sys::prctl::set_pdeathsig(sig).cannot("set the parent-death signal")?;
+        let mut fds = [PollFd::new(self.read.as_fd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::ZERO).cannot("poll the parent's lifeline")?;
+        let hung_up = fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLHUP));
+        if hung_up {
+            exit::exit(128 + sig as i32);
+        }
+        Ok(())
+    }
 }

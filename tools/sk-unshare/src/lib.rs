@@ -19,8 +19,8 @@ pub mod propagation;
 pub mod timens;
 
 use clap::CommandFactory;
-use nix::unistd::{getegid, geteuid, getpid};
-use sk_common::parent::{die_with_parent, fork_and_wait};
+use nix::unistd::{getegid, geteuid};
+use sk_common::parent::{fork_and_wait, Lifeline};
 use sk_common::{exec, verbose, Result};
 use std::convert::Infallible;
 
@@ -84,10 +84,12 @@ pub fn main() -> Result<Infallible> {
     if !plan.fork {
         exec::exec(&args.command);
     }
-    let outer = getpid();
+    let lifeline = Lifeline::new()?;
     fork_and_wait(move |parent| {
         if let Some(sig) = plan.kill_child {
-            die_with_parent(sig, outer)?;
+            lifeline.die_with_parent(sig)?;
+        } else {
+            drop(lifeline);
         }
         if plan.mount_proc {
             propagation::mount_proc()?;
