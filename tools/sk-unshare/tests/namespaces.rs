@@ -223,6 +223,17 @@ fn a_command_killed_by_sigkill_gives_137() {
 }
 
 #[test]
+fn kill_child_leaves_a_living_parents_command_alone() {
+    if !need_root("kill_child_leaves_a_living_parents_command_alone") {
+        return;
+    }
+    // In a new pid namespace getppid() is 0: the parent's lifeline, not
+    // its pid, says whether it is alive.
+    run(sk("sk-unshare").args(["-p", "--kill-child", "sh", "-c", "exit 3"])).expect_code(3);
+    run(sk("sk-unshare").args(["-f", "--kill-child=TERM", "sh", "-c", "exit 4"])).expect_code(4);
+}
+
+#[test]
 fn kill_child_ends_the_namespace_when_sk_unshare_dies() {
     if !need_root("kill_child_ends_the_namespace_when_sk_unshare_dies") {
         return;
@@ -244,6 +255,7 @@ fn kill_child_ends_the_namespace_when_sk_unshare_dies() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    assert_eq!(line.trim(), "ready", "the command did not start");
     child.kill().unwrap();
     child.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
