@@ -203,3 +203,14 @@ impl Lifeline {
         Ok(())
     }
 }
+
+/// In a child that shares its parent's pid namespace (and perhaps its fd
+/// table, which rules out a [`Lifeline`]): die with `sig` when `parent`
+/// dies, checking for the race in which it died before the request.
+pub fn die_with_parent(sig: Signal, parent: Pid) -> Result<()> {
+    nix::sys::prctl::set_pdeathsig(sig).cannot("set the parent-death signal")?;
+    if nix::unistd::getppid() != parent {
+        exit::exit(128 + sig as i32);
+    }
+    Ok(())
+}
