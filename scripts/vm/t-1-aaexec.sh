@@ -134,6 +134,9 @@ test_a_profile_in_a_policy_namespace() {
     want_code 0 || return
     run sk-aaexec -n sktest -p nsprof cat /proc/self/attr/current
     want_code 0 && want_out_has "nsprof" || return
+    # The fully qualified spelling passes through -p as it is.
+    run sk-aaexec -p :sktest://nsprof cat /proc/self/attr/current
+    want_code 0 && want_out_has "nsprof" || return
     run sk-aaexec -n nosuchns -p nsprof touch /tmp/ns-ran
     want_code 125 && want_no_file /tmp/ns-ran && want_err "is not loaded"
 }
