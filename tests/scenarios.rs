@@ -404,19 +404,7 @@ fn no_fd_or_variable_of_the_chain_reaches_the_command() {
     args.extend(words("sk-seccomp --profile docker-default sh -c"));
     let mut c = chain(&args);
     c.arg("ls /proc/self/fd | tr '\\n' ' '; echo; env | grep -c '^SK_CARRIED' || true");
-    // Only what the chain itself might leak is measured.
-    // SAFETY: close_range is async-signal-safe.
-    unsafe {
-        c.pre_exec(|| {
-            libc::syscall(
-                libc::SYS_close_range,
-                3u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            Ok(())
-        });
-    }
+    sk_testkit::only_own_fds(&mut c);
     let out = run(&mut c);
     out.success();
     let mut lines = out.stdout.lines();

@@ -26,6 +26,7 @@ pub mod exec;
 pub mod exit;
 pub mod fd;
 pub mod log;
+pub mod mount;
 pub mod parent;
 
 pub use error::{Cannot, Result};

@@ -357,3 +357,22 @@ pub fn c_program(test: &str, name: &str) -> Option<PathBuf> {
     }
     Some(exe)
 }
+
+/// Makes every fd above 2 that the test runner would pass on to `c`
+/// close-on-exec, so that a check of the command's fds measures only what
+/// the tools themselves leak.
+pub fn only_own_fds(c: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::syscall(
+                libc::SYS_close_range,
+                3u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
+            Ok(())
+        })
+    }
+}

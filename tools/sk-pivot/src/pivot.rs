@@ -16,20 +16,10 @@ use std::path::{Path, PathBuf};
 /// `--propagation unchanged` or a joined namespace: a mount made in a
 /// namespace whose / is shared would appear on the host.
 pub fn set_root_propagation(p: Propagation) -> Result<()> {
-    let (flag, name) = match p {
-        Propagation::Private => (MsFlags::MS_PRIVATE, "private"),
-        Propagation::Slave => (MsFlags::MS_SLAVE, "slave"),
-    };
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | flag,
-        None::<&str>,
-    )
-    .cannot_with(|| format!("make / {name}"))?;
-    verbose!("made / {name} (recursively)");
-    Ok(())
+    sk_common::mount::set_root_propagation(match p {
+        Propagation::Private => MsFlags::MS_PRIVATE,
+        Propagation::Slave => MsFlags::MS_SLAVE,
+    })
 }
 
 /// NEWROOT as an absolute path to an existing directory, other than /.

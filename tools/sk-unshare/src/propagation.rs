@@ -8,22 +8,12 @@ use nix::mount::{mount, MsFlags};
 use sk_common::{verbose, Cannot, Result};
 
 pub fn set_root_propagation(p: Propagation) -> Result<()> {
-    let flag = match p {
+    sk_common::mount::set_root_propagation(match p {
         Propagation::Private => MsFlags::MS_PRIVATE,
         Propagation::Slave => MsFlags::MS_SLAVE,
         Propagation::Shared => MsFlags::MS_SHARED,
         Propagation::Unchanged => return Ok(()),
-    };
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | flag,
-        None::<&str>,
-    )
-    .cannot_with(|| format!("make / {p:?} in the new mount namespace").to_lowercase())?;
-    verbose!("made / {} (recursively)", format!("{p:?}").to_lowercase());
-    Ok(())
+    })
 }
 
 /// A /proc of the new pid namespace, for `--mount-proc`.

@@ -331,20 +331,7 @@ fn only_the_standard_fds_reach_the_command() {
     }
     let mut c = sk("sk-unshare");
     c.args(["-mup", "ls", "/proc/self/fd"]);
-    // Whatever the test runner inherited stays out of the picture: only
-    // what sk-unshare itself might leak is measured.
-    // SAFETY: close_range is async-signal-safe.
-    unsafe {
-        c.pre_exec(|| {
-            libc::syscall(
-                libc::SYS_close_range,
-                3u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            Ok(())
-        });
-    }
+    sk_testkit::only_own_fds(&mut c);
     let out = run(&mut c);
     out.success();
     let fds: Vec<&str> = out.stdout.split_whitespace().collect();
