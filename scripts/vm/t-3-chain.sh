@@ -3,14 +3,12 @@
 # AppArmor matches paths as the confined process sees them: after the pivot,
 # /etc/hosts is the container's, so the same nohosts profile applies.
 
-# The container root, made once: the tools after sk-pivot in the chain are
-# found on PATH inside it.
+# The container root, made once. It holds no sk-* tool: sk-pivot carries
+# the rest of the chain's tools across the pivot.
 container_root() {
     root=/tmp/myroot
     if [ ! -e $root/etc/seckun-rootfs ]; then
         /sk/mkrootfs $root >/tmp/mkrootfs.log 2>&1 || { why "mkrootfs: $(tail -n 1 /tmp/mkrootfs.log)"; return 1; }
-        mkdir -p $root/usr/local/bin
-        cp /usr/local/bin/sk-capdrop /usr/local/bin/sk-aaexec $root/usr/local/bin/
         cp /usr/bin/cat $root/usr/bin/cat
         printf '10.20.30.40 inside-the-container\n' >$root/etc/hosts
     fi
