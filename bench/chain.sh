@@ -41,7 +41,7 @@ headline="sk-unshare -mup sk-cgroup --rm cpu=20000 sk-pivot $root sk-capdrop sys
 echo "== the headline chain vs the alternatives ($RUNS runs each)"
 hf "$tmp/c.csv" \
     "headline chain" "$REL/$headline" \
-    "headline chain, no /dev, no masks" "$REL/sk-unshare -mup sk-cgroup --rm cpu=20000 sk-pivot --no-dev --no-mask $root sk-capdrop sys_time /bin/true" \
+    "headline chain without dev and masks" "$REL/sk-unshare -mup sk-cgroup --rm cpu=20000 sk-pivot --no-dev --no-mask $root sk-capdrop sys_time /bin/true" \
     "bwrap" "bwrap --unshare-pid --unshare-uts --unshare-ipc --bind $root / --proc /proc --dev /dev --cap-drop CAP_SYS_TIME /bin/true" \
     "unshare+chroot" "unshare -mup --fork --mount-proc chroot $root /bin/true" \
     "cgexec+unshare+setpriv+chroot" "cgexec -g cpu:skbench-cgexec unshare -mup --fork setpriv --bounding-set -sys_time chroot $root /bin/true" \
