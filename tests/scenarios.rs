@@ -419,3 +419,37 @@ fn no_fd_or_variable_of_the_chain_reaches_the_command() {
         "SK_CARRIED reached the command"
     );
 }
+
+#[test]
+fn sk_container_runs_the_recommended_chain_and_shows_it() {
+    let test = "sk_container_runs_the_recommended_chain_and_shows_it";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let out = run(cmd(sk_testkit::workspace().join("scripts/sk-container"))
+        .args(["-v", "--hostname", "box-1"])
+        .arg(root.path())
+        .args([
+            "sh",
+            "-c",
+            "hostname; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; exit 4",
+        ]));
+    out.expect_code(4);
+    assert!(out.stdout.starts_with("box-1\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("NoNewPrivs:\t1") && out.stdout.contains("Seccomp:\t2"),
+        "{}",
+        out.stdout
+    );
+    let shown = out.stderr.lines().next().unwrap();
+    assert!(
+        shown.starts_with("sk-container: sk-unshare ") && shown.contains("sk-seccomp"),
+        "{shown}"
+    );
+    // An empty command is a usage error, never a shell behind the caller's back.
+    run(cmd(sk_testkit::workspace().join("scripts/sk-container")).arg(root.path()))
+        .expect_code(125);
+}
