@@ -131,7 +131,7 @@ fn the_readme_names_no_option_that_does_not_exist() {
             })
         {
             let end = rest
-                .find(|c| c == '`' || c == '|')
+                .find(['`', '|'])
                 .into_iter()
                 .chain(TOOLS.iter().filter_map(|t| rest.find(t)))
                 .min()

@@ -121,8 +121,7 @@ fn s4_pivot_root_is_not_chroot() {
         return;
     };
     let base = format!("sk-unshare -mp sk-pivot {}", root.path().display());
-    let out =
-        run(&mut chain(&words(&format!("{base} sh -c"))).arg("cd /tmp && /probe chroot-escape"));
+    let out = run(chain(&words(&format!("{base} sh -c"))).arg("cd /tmp && /probe chroot-escape"));
     out.success();
     assert!(
         out.stdout.contains(" probe") && !out.stdout.contains(" work"),
@@ -130,7 +129,7 @@ fn s4_pivot_root_is_not_chroot() {
         out.stdout
     );
     let out = run(
-        &mut chain(&words(&format!("{base} sk-capdrop sys_chroot sh -c")))
+        chain(&words(&format!("{base} sk-capdrop sys_chroot sh -c")))
             .arg("cd /tmp && /probe chroot-escape"),
     );
     assert!(
@@ -196,7 +195,7 @@ fn s6_a_dropped_capability_stays_dropped() {
     let Some(root) = Rootfs::busybox(test) else {
         return;
     };
-    let out = run(&mut chain(&headline(root.path())).args([
+    let out = run(chain(&headline(root.path())).args([
         "sh",
         "-c",
         "date -s @$(date +%s) 2>&1; grep -E '^Cap(Bnd|Prm|Eff)' /proc/self/status",
@@ -380,8 +379,7 @@ fn the_chains_tools_come_from_the_host_not_from_the_image() {
     let fake = root.path().join("bin/sk-capdrop");
     std::fs::write(&fake, "#!/bin/sh\necho FAKE sk-capdrop ran\nexit 99\n").unwrap();
     sh(&format!("chmod 755 {}", fake.display())).success();
-    let out =
-        run(&mut chain(&headline(root.path())).args(["sh", "-c", "date -s @$(date +%s) 2>&1"]));
+    let out = run(chain(&headline(root.path())).args(["sh", "-c", "date -s @$(date +%s) 2>&1"]));
     out.success();
     assert!(!out.stdout.contains("FAKE"), "{}", out.stdout);
     assert!(
