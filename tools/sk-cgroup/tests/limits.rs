@@ -127,8 +127,10 @@ fn pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it() {
     }
     let marker = format!("SK_BOMB={group}");
     // The bomb forks without end in the background; the foreground forks
-    // until a fork fails, which makes busybox sh exit (status 2) and ends
-    // the chain with the bomb still running in the group. busybox names
+    // sleepers that each hold a slot, so one of its forks soon fails, which
+    // makes busybox sh exit (status 2) and ends the chain with the bomb
+    // still running in the group. (A foreground whose children exit at once
+    // can keep winning freed slots for a long time on a loaded machine.) busybox names
     // the errno, so EAGAIN is visible.
     let out = run(sk("sk-cgroup")
         .env("SK_BOMB", &group)
@@ -141,7 +143,7 @@ fn pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it() {
             "sh",
             "-c",
         ])
-        .arg("bomb() { while :; do bomb & done; }; bomb & while (:); do :; done"));
+        .arg("bomb() { while :; do bomb & done; }; bomb & while :; do sleep 5 & done"));
     assert_eq!(out.code(), 2, "{}", out.stderr);
     assert!(
         out.stderr
