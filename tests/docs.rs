@@ -4,14 +4,7 @@
 use sk_testkit::{run, sk, workspace};
 use std::collections::BTreeSet;
 
-const TOOLS: [&str; 6] = [
-    "sk-unshare",
-    "sk-pivot",
-    "sk-cgroup",
-    "sk-capdrop",
-    "sk-seccomp",
-    "sk-aaexec",
-];
+use sk_common::carry::TOOLS;
 
 /// Long options named in a text: `--word` tokens (a letter first).
 fn long_options(text: &str) -> BTreeSet<String> {

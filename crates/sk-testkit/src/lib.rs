@@ -376,3 +376,14 @@ pub fn only_own_fds(c: &mut Command) -> &mut Command {
         })
     }
 }
+
+/// A script without the execute bit, in a temp dir kept alive by the
+/// returned guard: the command that exists but cannot be executed (126).
+pub fn non_executable_file() -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("not-executable");
+    std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    (dir, f)
+}

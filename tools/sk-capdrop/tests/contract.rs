@@ -3,7 +3,6 @@
 mod common;
 
 use sk_testkit::{need_program, need_root, run, sk};
-use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn an_empty_command_is_a_usage_error() {
@@ -34,10 +33,7 @@ fn a_missing_command_exits_127() {
 
 #[test]
 fn a_command_that_cannot_be_executed_exits_126() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("not-executable");
-    std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
-    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_dir, f) = sk_testkit::non_executable_file();
     run(sk("sk-capdrop").arg("sys_time").arg(&f))
         .expect_code(126)
         .one_error_line("Permission denied");

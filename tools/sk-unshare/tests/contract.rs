@@ -1,7 +1,6 @@
 //! The exit-status contract every tool keeps, checked on sk-unshare.
 
 use sk_testkit::{run, sk};
-use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn an_empty_command_is_a_usage_error() {
@@ -26,10 +25,7 @@ fn a_missing_command_exits_127() {
 
 #[test]
 fn a_command_that_cannot_be_executed_exits_126() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("not-executable");
-    std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
-    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_dir, f) = sk_testkit::non_executable_file();
     run(sk("sk-unshare").arg("-m").arg(&f))
         .expect_code(126)
         .one_error_line("Permission denied");
