@@ -4,7 +4,7 @@
 use sk_testkit::{run, sk, workspace};
 use std::collections::BTreeSet;
 
-use sk_common::carry::TOOLS;
+use sk_common::tools::TOOLS;
 
 /// Long options named in a text: `--word` tokens (a letter first).
 fn long_options(text: &str) -> BTreeSet<String> {

@@ -6,7 +6,7 @@
 //! accepted before it too. Parse errors are one line and exit 125, never
 //! clap's default 2, which a caller could not tell from the command's own.
 
-use crate::{exit, log};
+use crate::exit;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 use std::ffi::OsString;
@@ -21,7 +21,7 @@ pub struct Common {
 
 impl Common {
     pub fn apply(&self) {
-        log::set_verbose(self.verbose);
+        crate::log::set_verbose(self.verbose);
     }
 }
 
@@ -38,19 +38,40 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    match P::try_parse_from(args) {
+    match try_parse_from(args) {
         Ok(parsed) => parsed,
+        Err(err) => crate::fail(&err),
+    }
+}
+
+/// Parses one link's words: `--help` and `--version` print on stdout and
+/// exit 0 (nothing has been done yet when a chain is read); any other error
+/// is returned as one line with the usage.
+pub fn try_parse_from<P, I, T>(args: I) -> crate::Result<P>
+where
+    P: Parser,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match P::try_parse_from(args) {
+        Ok(parsed) => Ok(parsed),
         Err(err) => match err.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 print!("{err}");
                 exit::exit(0)
             }
-            _ => {
-                eprintln!("{}: {}", log::tool(), usage_line::<P>(&err));
-                exit::exit(exit::TOOL_FAILED)
-            }
+            _ => Err(anyhow::anyhow!(usage_line::<P>(&err))),
         },
     }
+}
+
+/// A link of a chain as its parser read it: the step's plan, its own `-v`,
+/// and the rest of the command line (the next link, or the command).
+#[derive(Debug, Clone)]
+pub struct Parsed<P> {
+    pub plan: P,
+    pub verbose: bool,
+    pub command: Vec<OsString>,
 }
 
 /// One line for a parse error: what is wrong, then the usage.

@@ -1,10 +1,10 @@
 //! The last step of every tool: execve the rest of argv.
 
 use crate::cli::show_command;
-use crate::{carry, exit, log, verbose};
+use crate::{exit, log, verbose};
 use nix::errno::Errno;
 use std::ffi::{CString, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 
 /// Converts the command's words for execve; a NUL byte cannot be passed.
 pub fn to_cstrings(argv: &[OsString]) -> crate::Result<Vec<CString>> {
@@ -37,27 +37,6 @@ pub fn exec(argv: &[OsString]) -> ! {
         Ok(_) => crate::fail(&anyhow::anyhow!("no command given")),
         Err(e) => crate::fail(&e),
     };
-    if let Some(fd) = carry::fd_for(&argv[0]) {
-        // A seckun tool that travels with the chain: the host's copy, never
-        // one that the new root may hold under the same name.
-        verbose!("executing {} (the chain's own copy)", show_command(argv));
-        let env: Vec<CString> = std::env::vars_os()
-            .filter_map(|(k, v)| {
-                let mut kv = k.into_vec();
-                kv.push(b'=');
-                kv.extend(v.into_vec());
-                CString::new(kv).ok()
-            })
-            .collect();
-        // SAFETY: the fd was checked to be one of our memfds by fd_for.
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let errno = match nix::unistd::fexecve(fd, &cargs, &env) {
-            Ok(never) => match never {},
-            Err(e) => e,
-        };
-        fail_exec(argv, errno)
-    }
-    carry::drop_all();
     verbose!("executing {}", show_command(argv));
     let errno = match nix::unistd::execvp(&cargs[0], &cargs) {
         Ok(never) => match never {},

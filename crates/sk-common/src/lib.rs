@@ -19,7 +19,6 @@
 //! }
 //! ```
 
-pub mod carry;
 pub mod cli;
 pub mod error;
 pub mod exec;
@@ -28,10 +27,16 @@ pub mod fd;
 pub mod log;
 pub mod mount;
 pub mod parent;
+pub mod tools;
 
 pub use error::{Cannot, Result};
 
 use std::convert::Infallible;
+
+/// The rest of a chain, for a step that runs it itself: a step that stays
+/// as a parent calls it in the child it forks, every other step right after
+/// its own work. It returns only with an error: the chain ends in an exec.
+pub type Next<'a> = Box<dyn FnOnce() -> Result<Infallible> + 'a>;
 
 /// Runs a tool's body and turns any error into one stderr line and exit 125.
 ///

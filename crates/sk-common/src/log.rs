@@ -2,18 +2,20 @@
 //! belongs to the command.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::RwLock;
 
-static TOOL: OnceLock<&'static str> = OnceLock::new();
+// In a chain that runs as one process the running link changes: each
+// message names the link whose step it is about.
+static TOOL: RwLock<&'static str> = RwLock::new("sk");
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 
 pub fn set_tool(name: &'static str) {
-    let _ = TOOL.set(name);
+    *TOOL.write().unwrap_or_else(|e| e.into_inner()) = name;
 }
 
 /// The running tool's name, as it prefixes every message.
 pub fn tool() -> &'static str {
-    TOOL.get().copied().unwrap_or("sk")
+    *TOOL.read().unwrap_or_else(|e| e.into_inner())
 }
 
 pub fn set_verbose(on: bool) {

@@ -19,9 +19,10 @@ pub mod procattr;
 use clap::CommandFactory;
 use cli::{Attr, Plan};
 use preflight::AppArmor;
-use sk_common::{exec, verbose, Cannot, Result};
-use std::convert::Infallible;
+use sk_common::cli::Parsed;
+use sk_common::{verbose, Cannot, Result};
 use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
@@ -59,12 +60,74 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let args: cli::Cli = sk_common::cli::parse();
-    args.common.apply();
+/// Reads this link's words.
+pub fn link(argv: &[OsString]) -> Result<Parsed<Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
     let plan = args.plan().map_err(anyhow::Error::msg)?;
-    confine(&plan, &args.command, Path::new("/sys"), Path::new("/proc"))?;
-    exec::exec(&args.command)
+    Ok(Parsed {
+        plan,
+        verbose: args.common.verbose,
+        command: args.command,
+    })
+}
+
+/// What the chain does for this link on the caller's side, before its
+/// first step: the checks against the host's /sys, `--load` with the host's
+/// apparmor_parser, and the host's /proc held open for the request.
+pub struct Prepared {
+    proc: OwnedFd,
+    unverified: Option<String>,
+}
+
+pub fn prepare(plan: &Plan, command: &[OsString], proc: OwnedFd) -> Result<Prepared> {
+    let what = refusal(plan, command);
+    let unverified = match preflight::check_enabled(Path::new("/sys"))
+        .map_err(|why| anyhow::anyhow!("{what}: {why}"))?
+    {
+        AppArmor::Active => None,
+        AppArmor::Unverified(why) => {
+            verbose!("{why}; the kernel's answer to the request decides");
+            Some(why)
+        }
+    };
+    for file in &plan.load {
+        load::load_profiles(file)?;
+    }
+    Ok(Prepared { proc, unverified })
+}
+
+/// The request, made just before the command's exec (so the transition is
+/// the command's, and no step of the chain runs confined).
+pub fn confine_at_exec(plan: &Plan, prepared: &Prepared, command: &[OsString]) -> Result<()> {
+    let what = refusal(plan, command);
+    let nnp = nix::sys::prctl::get_no_new_privs().cannot("read the no_new_privs flag")?;
+    let current = if nnp {
+        procattr::read_label_at(prepared.proc.as_fd(), Attr::Current)
+    } else {
+        None
+    };
+    preflight::check_no_new_privs(nnp, plan.stack, current.as_deref())
+        .map_err(|why| anyhow::anyhow!("{what}: {why}"))?;
+    match procattr::write_request_at(prepared.proc.as_fd(), plan.attr, &plan.request)
+        .map_err(|e| e.context(what.clone()))?
+    {
+        Ok(path) => verbose!("wrote '{}' to {}", plan.request, path.display()),
+        Err(refused) => {
+            return Err(anyhow::anyhow!(
+                "{what}: {}",
+                procattr::explain(&refused, &plan.label, prepared.unverified.as_deref())
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn refusal(plan: &Plan, command: &[OsString]) -> String {
+    format!(
+        "cannot confine {} with AppArmor profile {}",
+        command[0].to_string_lossy(),
+        plan.label
+    )
 }
 
 /// Everything before the exec: checks, `--load`, the request. `sys` and

@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-aaexec", sk_aaexec::main)
+    sk_chain::main("sk-aaexec")
 }

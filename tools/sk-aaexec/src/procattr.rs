@@ -34,6 +34,73 @@ fn open_attr(proc: &Path, attr: Attr, write: bool) -> Result<(PathBuf, File), an
     }
 }
 
+/// Writes `request` to this thread's attr file through `proc`, a procfs
+/// opened before the chain's first step: after a pivot the /proc at hand
+/// may be the image's, whose files would take the request and confine
+/// nothing.
+pub fn write_request_at(
+    proc: std::os::fd::BorrowedFd<'_>,
+    attr: Attr,
+    request: &str,
+) -> Result<Result<PathBuf, Refused>, anyhow::Error> {
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::Mode;
+    let flags = OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let own = PathBuf::from("/proc/thread-self/attr/apparmor").join(attr.name());
+    let shared = PathBuf::from("/proc/thread-self/attr").join(attr.name());
+    let fd = match openat(
+        proc,
+        own.strip_prefix("/proc").unwrap(),
+        flags,
+        Mode::empty(),
+    ) {
+        Ok(fd) => (own, fd),
+        Err(Errno::ENOENT) => {
+            match openat(
+                proc,
+                shared.strip_prefix("/proc").unwrap(),
+                flags,
+                Mode::empty(),
+            ) {
+                Ok(fd) => (shared, fd),
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context(format!("cannot open {}", shared.display()))
+                    )
+                }
+            }
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("cannot open {}", own.display())))
+        }
+    };
+    let (path, fd) = fd;
+    match nix::unistd::write(&fd, request.as_bytes()) {
+        Ok(n) if n == request.len() => Ok(Ok(path)),
+        Ok(n) => Err(anyhow::anyhow!(
+            "cannot write '{request}' to {}: only {n} of {} bytes were taken",
+            path.display(),
+            request.len()
+        )),
+        Err(errno) => Ok(Err(Refused { path, errno })),
+    }
+}
+
+/// This thread's label in `attr`, read through `proc` (see [`write_request_at`]).
+pub fn read_label_at(proc: std::os::fd::BorrowedFd<'_>, attr: Attr) -> Option<String> {
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::Mode;
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let own = format!("thread-self/attr/apparmor/{}", attr.name());
+    let shared = format!("thread-self/attr/{}", attr.name());
+    let fd = openat(proc, own.as_str(), flags, Mode::empty())
+        .or_else(|_| openat(proc, shared.as_str(), flags, Mode::empty()))
+        .ok()?;
+    let mut s = String::new();
+    File::from(fd).read_to_string(&mut s).ok()?;
+    Some(s.trim_end_matches(['\n', '\0']).to_string())
+}
+
 /// A failed write, with what the kernel said.
 #[derive(Debug)]
 pub struct Refused {

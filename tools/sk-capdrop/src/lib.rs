@@ -20,8 +20,10 @@ pub mod secbits;
 pub mod sets;
 
 use clap::CommandFactory;
-use sk_common::{exec, verbose, Cannot, Result};
+use sk_common::cli::Parsed;
+use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
+use std::ffi::OsString;
 
 use sets::Sets;
 
@@ -70,14 +72,24 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let args: cli::Cli = sk_common::cli::parse();
-    args.common.apply();
+/// Reads this link's words.
+pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
+    let verbose = args.common.verbose;
     let plan = args.plan().map_err(|e| {
         let err = cli::Cli::command().error(clap::error::ErrorKind::InvalidValue, e);
         anyhow::anyhow!(sk_common::cli::usage_line::<cli::Cli>(&err))
     })?;
+    Ok(Parsed {
+        command: plan.command.clone(),
+        plan,
+        verbose,
+    })
+}
 
+/// The step: the five sets, securebits, no_new_privs, read back; then the
+/// rest of the chain.
+pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let kernel = sets::kernel_caps();
     let unknown = plan.selection.unknown_to(kernel);
     if unknown != 0 {
@@ -123,5 +135,5 @@ pub fn main() -> Result<Infallible> {
     if plan.no_new_privs && !no_new_privs {
         anyhow::bail!("cannot set no_new_privs: still unset");
     }
-    exec::exec(&plan.command)
+    next()
 }

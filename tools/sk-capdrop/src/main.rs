@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-capdrop", sk_capdrop::main)
+    sk_chain::main("sk-capdrop")
 }

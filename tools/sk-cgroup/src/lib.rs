@@ -22,8 +22,9 @@ use clap::CommandFactory;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::{getpid, ForkResult, Pid};
+use sk_common::cli::Parsed;
 use sk_common::parent::{reap_until, Parent};
-use sk_common::{exec, exit, verbose, Cannot, Result};
+use sk_common::{exit, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::path::Path;
@@ -85,11 +86,20 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let args: cli::Cli = sk_common::cli::parse();
-    args.common.apply();
+/// Reads this link's words.
+pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
     let plan = args.plan().map_err(anyhow::Error::msg)?;
+    Ok(Parsed {
+        command: plan.command.clone(),
+        plan,
+        verbose: args.common.verbose,
+    })
+}
 
+/// The step: the group with its limits, joined; then the rest of the chain,
+/// in a child when the group is removed afterwards (--rm).
+pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let layout = match &plan.cgroup_root {
         Some(dir) => hierarchy::from_root(dir)?,
         None => hierarchy::detect(Path::new("/proc/self"))?,
@@ -117,9 +127,9 @@ pub fn main() -> Result<Infallible> {
                 p.dir.display()
             );
         }
-        exec::exec(&plan.command);
+        return next();
     }
-    match start(&group, &plan.command) {
+    match start(&group, next) {
         Ok((parent, child)) => {
             let code = wait_for(parent, child);
             group.remove()?;
@@ -155,7 +165,7 @@ pub fn default_name(pid: i32, pid_ns: u64) -> String {
 }
 
 /// Forks the child that joins the group and execs; the parent stays out.
-fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
+fn start(group: &Group, next: Next) -> Result<(Parent, Pid)> {
     let me = getpid();
     let parent = Parent::prepare()?;
     // Orphans of the command are reparented to us, not to init: we kill
@@ -163,10 +173,8 @@ fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;
     match spawn::fork_into(group) {
         Ok(ForkResult::Child) => {
-            if let Err(e) = parent.restore_in_child() {
-                sk_common::fail(&e);
-            }
-            exec::exec(command)
+            let Err(e) = parent.restore_in_child().and_then(|()| next());
+            sk_common::fail(&e)
         }
         Ok(ForkResult::Parent { child }) => Ok((parent, child)),
         // In the child, which could not join: exit 125; the parent removes

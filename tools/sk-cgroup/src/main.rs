@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-cgroup", sk_cgroup::main)
+    sk_chain::main("sk-cgroup")
 }

@@ -25,8 +25,9 @@ pub mod namespace;
 pub mod pivot;
 pub mod resolve;
 
-use clap::{CommandFactory, FromArgMatches};
-use sk_common::{exec, verbose, Cannot, Result};
+use clap::CommandFactory;
+use sk_common::cli::Parsed;
+use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
 
@@ -88,18 +89,23 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let argv: Vec<OsString> = std::env::args_os().collect();
-    // The first parse prints usage errors and help and exits; the matches
-    // of the second give the order of the mount options.
-    let _: cli::Cli = sk_common::cli::parse_from(argv.iter().cloned());
+/// Reads this link's words. The matches give the order of the mount options.
+pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
     let matches = command()
-        .try_get_matches_from(&argv)
+        .try_get_matches_from(argv)
         .cannot("parse the options")?;
-    let args = cli::Cli::from_arg_matches(&matches).cannot("parse the options")?;
-    args.common.apply();
     let plan = args.plan(Some(&matches)).map_err(anyhow::Error::msg)?;
+    Ok(Parsed {
+        plan,
+        verbose: args.common.verbose,
+        command: args.command,
+    })
+}
 
+/// The step: the new root's mounts, the pivot, the working directory; then
+/// the rest of the chain.
+pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     namespace::require_own_mount_namespace()?;
     let newroot = pivot::check_newroot(&plan.newroot)?;
     pivot::set_root_propagation(plan.propagation)?;
@@ -123,13 +129,9 @@ pub fn main() -> Result<Infallible> {
         verbose!("made {} read-only", newroot.display());
     }
 
-    // The rest of the chain's seckun tools must come from the host, not
-    // from whatever the new root holds under their names (see
-    // sk_common::carry); after the pivot the host's copies are out of reach.
-    sk_common::carry::carry_tools(&args.command)?;
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
         nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
     }
-    exec::exec(&args.command)
+    next()
 }

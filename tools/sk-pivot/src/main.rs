@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-pivot", sk_pivot::main)
+    sk_chain::main("sk-pivot")
 }

@@ -15,7 +15,6 @@ use nix::errno::Errno;
 use sk_common::{verbose, Cannot, Result};
 use std::io::{Read, Seek};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::Path;
 use std::str::FromStr;
 
 /// Everything the filter is made of, names resolved.
@@ -114,17 +113,17 @@ pub fn build(spec: &Spec) -> Result<ScmpFilterContext> {
 }
 
 /// Writes the BPF program (`--dump`) or the pseudo-code (`--pfc`) to `path`.
-pub fn export(ctx: &ScmpFilterContext, path: &Path, pfc: bool) -> Result<()> {
+/// Writes the filter's BPF program or pseudo-code to `file`, opened on
+/// the caller's side when the chain was read.
+pub fn export_to(ctx: &ScmpFilterContext, file: &std::fs::File, pfc: bool) -> Result<()> {
     let what = if pfc { "pseudo-code" } else { "BPF program" };
-    let file = std::fs::File::create(path)
-        .cannot_with(|| format!("create {} for the filter's {what}", path.display()))?;
     let r = if pfc {
-        ctx.export_pfc(&file)
+        ctx.export_pfc(file)
     } else {
-        ctx.export_bpf(&file)
+        ctx.export_bpf(file)
     };
-    r.cannot_with(|| format!("write the filter's {what} to {}", path.display()))?;
-    verbose!("filter's {what} written to {}", path.display());
+    r.cannot_with(|| format!("write the filter's {what}"))?;
+    verbose!("filter's {what} written");
     Ok(())
 }
 

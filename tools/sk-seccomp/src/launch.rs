@@ -9,7 +9,7 @@
 use nix::errno::Errno;
 use nix::unistd::{access, AccessFlags};
 use sk_common::exec::{status_for, to_cstrings};
-use sk_common::{carry, exit, log, Result};
+use sk_common::{exit, log, Result};
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -78,21 +78,10 @@ impl Launch {
     /// Finds the command; exits 127/126 at once when it cannot be run.
     pub fn prepare(command: &[OsString]) -> Result<Launch> {
         let argv = to_cstrings(command)?;
-        let path = match carry::fd_for(&command[0]) {
-            // A seckun tool that travels with the chain (see
-            // sk_common::carry): its sealed copy, through /proc so that the
-            // exec is a plain execve, which the filter lets through.
-            Some(fd) => PathBuf::from(format!("/proc/self/fd/{fd}")),
-            None => {
-                // The command is no tool of ours: the carried copies and
-                // their variable must not reach it.
-                carry::drop_all();
-                let path_var = std::env::var_os("PATH");
-                match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
-                    Ok(p) => p,
-                    Err(e) => cannot_execute(&command[0], e),
-                }
-            }
+        let path_var = std::env::var_os("PATH");
+        let path = match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
+            Ok(p) => p,
+            Err(e) => cannot_execute(&command[0], e),
         };
         let path = CString::new(path.as_os_str().as_bytes())?;
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();

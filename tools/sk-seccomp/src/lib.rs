@@ -15,6 +15,7 @@ pub mod docker_default;
 pub mod filter;
 pub mod host;
 pub mod launch;
+pub mod learned;
 pub mod mknod;
 pub mod notify;
 pub mod presets;
@@ -26,7 +27,8 @@ use caps::{CapSet, Capability};
 use clap::CommandFactory;
 use cli::{Plan, Source};
 use rules::{Action, Rule};
-use sk_common::{verbose, Cannot, Result};
+use sk_common::cli::Parsed;
+use sk_common::{verbose, Cannot, Next, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 
@@ -147,51 +149,99 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let args: cli::Cli = sk_common::cli::parse();
-    args.common.apply();
+/// Reads this link's words.
+pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
     let plan = args.plan().map_err(anyhow::Error::msg)?;
-    let spec = assemble(&plan)?;
+    Ok(Parsed {
+        plan,
+        verbose: args.common.verbose,
+        command: args.command,
+    })
+}
+
+/// What this link reads and opens on the caller's side, when the chain is
+/// read, before its first step: the profile, the outputs. After a pivot the
+/// same paths would name the image's files.
+pub struct Prepared {
+    profile: Option<profile::Profile>,
+    dump: Option<std::fs::File>,
+    pfc: Option<std::fs::File>,
+    learn: std::cell::Cell<Option<learned::Learned>>,
+    /// The chain's end of the supervisor's socket, once it stands.
+    ctl: std::cell::OnceCell<std::os::fd::OwnedFd>,
+}
+
+pub fn prepare(plan: &Plan) -> Result<Prepared> {
+    let profile = plan.profile.as_ref().map(read_profile).transpose()?;
+    let create = |p: &Option<std::path::PathBuf>, what: &str| {
+        p.as_ref()
+            .map(|p| {
+                std::fs::File::create(p)
+                    .cannot_with(|| format!("create {} for the filter's {what}", p.display()))
+            })
+            .transpose()
+    };
+    let learn = match plan.supervise.as_ref().and_then(|s| s.learn.as_ref()) {
+        Some(path) => Some(learned::Learned::create(path)?),
+        None => None,
+    };
+    Ok(Prepared {
+        profile,
+        dump: create(&plan.dump, "BPF program")?,
+        pfc: create(&plan.pfc, "pseudo-code")?,
+        learn: std::cell::Cell::new(learn),
+        ctl: std::cell::OnceCell::new(),
+    })
+}
+
+/// At this link's place in the chain: a supervisor stays here when one is
+/// asked for (see supervisor::stand); the filter itself waits for the end.
+pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible> {
+    let Some(sup) = &plan.supervise else {
+        return next();
+    };
+    let policy = notify::Policy {
+        errnos: sup.errnos.iter().cloned().collect(),
+        mknod: sup.mknod.clone(),
+        report: sup.report,
+        learn: sup.learn.is_some(),
+    };
+    let arches = std::iter::once(host::native_arch().1.to_string())
+        .chain(plan.arches.iter().cloned())
+        .collect();
+    supervisor::stand(policy, prepared.learn.take(), arches, &prepared.ctl, next)
+}
+
+/// Just before the command's execve: the filter, built for the capabilities
+/// the command will hold, loaded last so that it judges no step of the
+/// chain; with a supervisor, its listener handed over.
+pub fn load_at_exec(plan: &Plan, prepared: &Prepared) -> Result<()> {
+    let spec = assemble(plan, prepared.profile.as_ref())?;
     let ctx = filter::build(&spec)?;
-    if let Some(path) = &plan.dump {
-        filter::export(&ctx, path, false)?;
+    if let Some(f) = &prepared.dump {
+        filter::export_to(&ctx, f, false)?;
     }
-    if let Some(path) = &plan.pfc {
-        filter::export(&ctx, path, true)?;
+    if let Some(f) = &prepared.pfc {
+        filter::export_to(&ctx, f, true)?;
     }
     describe(&spec);
-    let launch = launch::Launch::prepare(&args.command)?;
     let mut prog = filter::program(&ctx)?;
-    if let Some(sup) = plan.supervise {
-        let policy = notify::Policy {
-            errnos: sup.errnos.into_iter().collect(),
-            mknod: sup.mknod,
-            report: sup.report,
-            learn: sup.learn.is_some(),
-        };
-        let arches = std::iter::once(host::native_arch().1.to_string())
-            .chain(spec.arches.iter().cloned())
-            .collect();
-        verbose!("executing {} under a supervisor", launch.shown());
-        return supervisor::run(
-            &mut prog, spec.flags, &launch, plan.nnp, policy, sup.learn, arches,
-        );
-    }
     set_no_new_privs(plan.nnp)?;
-    verbose!("executing {}", launch.shown());
-    filter::load(&mut prog, spec.flags).cannot("load the seccomp filter")?;
-    launch.exec()
+    match prepared.ctl.get() {
+        Some(ctl) => supervisor::hand_over(ctl, &mut prog, spec.flags),
+        None => filter::load(&mut prog, spec.flags)
+            .map(drop)
+            .cannot("load the seccomp filter"),
+    }
 }
 
 /// The profile (if any), evaluated here, with the command-line rules on top.
-pub fn assemble(plan: &Plan) -> Result<filter::Spec> {
+pub fn assemble(plan: &Plan, profile: Option<&profile::Profile>) -> Result<filter::Spec> {
     let (_, native_scmp) = host::native_arch();
-    let decided = match &plan.profile {
+    let decided = match profile {
         None => profile::Decided::default(),
-        Some(source) => {
-            let p = read_profile(source)?;
-            p.decide(&host::host()?, native_scmp)
-        }
+        Some(p) => p.decide(&host::host()?, native_scmp),
     };
     let default_action = plan
         .default_action

@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-seccomp", sk_seccomp::main)
+    sk_chain::main("sk-seccomp")
 }

@@ -2,31 +2,23 @@
 //! calls of the command and of everything it starts.
 //!
 //! The listener exists only once the filter is loaded, in the process that
-//! loads it. The child is made with CLONE_FILES, so it shares the parent's
-//! file descriptor table until its execve: the listener it gets from
-//! seccomp(2) appears in the parent's table at once, and the child's next
-//! system call is the execve of the command, which gives the child a table
-//! of its own and closes its (close-on-exec) copy. So the child makes no
-//! system call between the load and the execve that the filter could
-//! deny, kill or hold (sending the fd over a socket would need sendmsg and
-//! close, and with --learn those would wait for a supervisor that does not
-//! have the listener yet), and the command never holds the listener.
+//! loads it: the chain's last one, just before the command's execve. How it
+//! reaches the supervisor without a system call that the filter could hold
+//! is told at [`stand`].
 
 use crate::filter::{self, FLAG_NEW_LISTENER};
-use crate::launch::Launch;
+use crate::learned::Learned;
 use crate::notify::{self, Answer, Mknod, Policy};
 use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use sk_common::parent::{die_with_parent, reap_until, Parent};
 use sk_common::{exit, verbose, warn, Cannot, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// What the supervisor keeps while it runs.
 struct State {
@@ -41,116 +33,219 @@ fn lowest_free_fd() -> Result<RawFd> {
         .or_else(|_| nix::fcntl::fcntl(std::io::stderr(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(0)))
         .cannot("find a free file descriptor")?;
     // SAFETY: fd was just made by F_DUPFD and is ours.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    drop(owned);
+    drop(unsafe { OwnedFd::from_raw_fd(fd) });
     Ok(fd)
 }
 
-/// Whether `fd` in this process is a seccomp listener.
-fn is_listener(fd: RawFd) -> bool {
-    std::fs::read_link(format!("/proc/self/fd/{fd}"))
-        .map(|t| t.as_os_str() == "anon_inode:seccomp notify")
-        .unwrap_or(false)
+/// SECCOMP_IOCTL_NOTIF_ID_VALID, _IOW('!', 2, __u64).
+const NOTIF_ID_VALID: libc::c_ulong = 0x4008_2102;
+
+/// Whether `fd` is a seccomp listener: asked about id 0, which is never a
+/// pending notification, a listener says ENOENT and any other file ENOTTY.
+fn is_listener(fd: &OwnedFd) -> bool {
+    let id: u64 = 0;
+    // SAFETY: the ioctl reads one u64 from a valid pointer.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_ID_VALID, &id) };
+    r == -1 && Errno::last() == Errno::ENOENT
 }
 
-/// Forks the command under the filter and supervises it; exits with its
-/// status.
-pub fn run(
-    prog: &mut [libc::sock_filter],
-    flags: u32,
-    launch: &Launch,
-    nnp: bool,
+/// Where the supervisor stands: at sk-seccomp's place in the chain, so that
+/// it keeps the privileges it has there (the real CAP_MKNOD before
+/// `sk-unshare -U`), while the filter is loaded by the chain's last process,
+/// just before the command's execve, wherever that process is (a later
+/// link may fork it into another pid namespace).
+///
+/// The hand-over needs no system call after the load that the filter could
+/// hold for a supervisor that has no listener yet: before the load, the
+/// last process sends a pidfd of itself and the fd number the listener will
+/// get over a socket; the supervisor takes the listener with pidfd_getfd(2)
+/// as soon as it exists, and only then answers a byte, which the last
+/// process waits for before its execve. If that read is itself notified,
+/// the supervisor already holds the listener and lets it through.
+#[allow(clippy::too_many_arguments)]
+pub fn stand(
     policy: Policy,
-    learn: Option<PathBuf>,
+    learn: Option<Learned>,
     arches: Vec<String>,
+    ctl_slot: &std::cell::OnceCell<OwnedFd>,
+    next: sk_common::Next,
 ) -> Result<Infallible> {
-    if let Some(path) = &learn {
-        // Fail before the command runs, not after.
-        std::fs::File::create(path)
-            .cannot_with(|| format!("create the learned profile {}", path.display()))?;
-    }
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    let (mine, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .cannot("create the supervisor's socket")?;
     let mut parent = Parent::prepare()?;
     let outer = nix::unistd::getpid();
-    let slot = lowest_free_fd()?;
-    let mut stack = vec![0u8; 256 * 1024];
-    let child_body = || -> isize {
-        let r = (|| -> Result<Infallible> {
+    // SAFETY: the chain is single-threaded when it forks.
+    match unsafe { nix::unistd::fork() }.cannot("fork the supervisor")? {
+        nix::unistd::ForkResult::Child => {
+            drop(mine);
             parent.restore_in_child()?;
             // A command whose supervisor is gone would get ENOSYS for the
             // notified calls: not what was asked for.
             die_with_parent(Signal::SIGKILL, outer)?;
-            crate::set_no_new_privs(nnp)?;
-            let listener =
-                filter::load(prog, flags | FLAG_NEW_LISTENER).cannot("load the seccomp filter")?;
-            // It lives on in the parent's table (see above); dropping it
-            // here would close it there.
-            let _ = listener.map(IntoRawFd::into_raw_fd);
-            launch.exec()
-        })();
-        match r {
-            Err(e) => sk_common::fail(&e),
+            let _ = ctl_slot.set(theirs);
+            next()
         }
-    };
-    // SAFETY: the tool is single-threaded; without CLONE_VM the child has
-    // its own copy of memory, as after fork.
-    let child = unsafe {
-        nix::sched::clone(
-            Box::new(child_body),
-            &mut stack,
-            CloneFlags::CLONE_FILES,
-            Some(libc::SIGCHLD),
-        )
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(theirs);
+            std::mem::forget(next);
+            let listener = match receive_listener(&mut parent, child, &mine) {
+                Ok(l) => l,
+                Err(e) => {
+                    if let Some(l) = &learn {
+                        l.discard();
+                    }
+                    return Err(e);
+                }
+            };
+            verbose!("supervising pid {child}");
+            let mut state = State {
+                policy,
+                learned: BTreeSet::new(),
+            };
+            let code = serve(&mut parent, child, &listener, &mut state)?;
+            drop(listener);
+            if let Some(out) = learn {
+                write_learned(out, &state.learned, &arches)?;
+            }
+            exit::exit(code)
+        }
     }
-    .cannot("fork the command")?;
-
-    let Some(listener) = wait_for_listener(&mut parent, child, slot)? else {
-        unreachable!("wait_for_listener exits when the child ends")
-    };
-    verbose!("supervising pid {child}");
-    let mut state = State {
-        policy,
-        learned: BTreeSet::new(),
-    };
-    let code = serve(&mut parent, child, &listener, &mut state)?;
-    drop(listener);
-    if let Some(path) = learn {
-        write_learned(&path, &state.learned, &arches)?;
-    }
-    exit::exit(code)
 }
 
-/// Waits until the child has loaded the filter: the listener shows up in
-/// the shared table. Exits with the child's status if it ends first.
-fn wait_for_listener(parent: &mut Parent, child: Pid, slot: RawFd) -> Result<Option<OwnedFd>> {
-    let mut spins = 0u32;
+/// In the chain's last process, just before its execve: loads the filter
+/// and hands its listener to the supervisor (see [`stand`]).
+pub fn hand_over(ctl: &OwnedFd, prog: &mut [libc::sock_filter], flags: u32) -> Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    // SAFETY: pidfd_open takes a pid and flags, and returns a new fd.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, nix::unistd::getpid().as_raw(), 0) };
+    if raw < 0 {
+        return Err(Errno::last()).cannot("open a pidfd for the supervisor");
+    }
+    // SAFETY: the kernel just gave us this fd. It stays open (close-on-exec)
+    // so that the listener's number below stays free for the listener.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
+    let slot = lowest_free_fd()?;
+    let bytes = slot.to_ne_bytes();
+    let iov = [std::io::IoSlice::new(&bytes)];
+    let fds = [pidfd.as_raw_fd()];
+    sendmsg::<()>(
+        ctl.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .cannot("send the supervisor a pidfd")?;
+    let listener =
+        filter::load(prog, flags | FLAG_NEW_LISTENER).cannot("load the seccomp filter")?;
+    match listener {
+        Some(l) if l.as_raw_fd() == slot => std::mem::forget(l),
+        _ => anyhow::bail!("cannot hand the seccomp listener over: it is not at fd {slot}"),
+    }
+    // The supervisor answers once it holds the listener. Should this read be
+    // a notified call, the supervisor already holds the listener and
+    // decides it; whatever it answers, the hand-over is done.
+    let mut go = [0u8; 1];
     loop {
-        if is_listener(slot) {
-            // SAFETY: the kernel put the listener at this number for us.
-            return Ok(Some(unsafe { OwnedFd::from_raw_fd(slot) }));
+        match nix::unistd::read(ctl, &mut go) {
+            Ok(0) => anyhow::bail!("cannot hand the seccomp listener over: the supervisor is gone"),
+            Err(Errno::EINTR) => continue,
+            Ok(_) | Err(_) => break,
         }
-        if let Some(code) = reap_until(child)? {
-            exit::exit(code);
-        }
-        // The load follows the fork within microseconds: yield first,
-        // then sleep on the signalfd (which also brings SIGCHLD).
-        spins += 1;
-        let timeout = if spins < 200 {
-            PollTimeout::ZERO
-        } else {
-            PollTimeout::from(1u8)
-        };
-        if spins < 200 {
-            std::thread::yield_now();
-        }
-        let mut fds = [PollFd::new(parent.signal_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
+    }
+    std::mem::forget(pidfd);
+    Ok(())
+}
+
+/// Waits for the last process's pidfd and slot, then takes the listener.
+/// Exits with the child's status if the chain ends first.
+fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<OwnedFd> {
+    let (pidfd, slot) = loop {
+        let mut fds = [
+            PollFd::new(parent.signal_fd(), PollFlags::POLLIN),
+            PollFd::new(ctl.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(e).cannot("poll the signalfd"),
+            Err(e) => return Err(e).cannot("poll the supervisor's socket"),
+        }
+        let ready = fds[1].revents().unwrap_or(PollFlags::empty());
+        if ready.contains(PollFlags::POLLIN) {
+            break receive_pidfd(ctl)?;
         }
         if let Some(code) = parent.handle_pending(child)? {
             exit::exit(code);
         }
+        if ready.contains(PollFlags::POLLHUP) {
+            // The chain failed before its last step: its status comes.
+            let code = loop {
+                if let Some(code) = reap_until(child)? {
+                    break code;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            };
+            exit::exit(code);
+        }
+    };
+    let mut spins = 0u32;
+    loop {
+        // SAFETY: pidfd_getfd takes a pidfd, an fd number and flags.
+        let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), slot, 0) };
+        if r >= 0 {
+            // SAFETY: a new fd of ours.
+            let fd = unsafe { OwnedFd::from_raw_fd(r as RawFd) };
+            if is_listener(&fd) {
+                nix::unistd::write(ctl, &[1u8]).cannot("answer the last process")?;
+                return Ok(fd);
+            }
+        } else if Errno::last() != Errno::EBADF {
+            return Err(Errno::last()).cannot("take the seccomp listener (pidfd_getfd)");
+        }
+        if let Some(code) = parent.handle_pending(child)? {
+            exit::exit(code);
+        }
+        spins += 1;
+        if spins < 200 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
     }
+}
+
+fn receive_pidfd(ctl: &OwnedFd) -> Result<(OwnedFd, RawFd)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut bytes = [0u8; 4];
+    let mut iov = [std::io::IoSliceMut::new(&mut bytes)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        ctl.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .cannot("receive the last process's pidfd")?;
+    let mut pidfd = None;
+    for c in msg.cmsgs().cannot("read the control message")? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            for fd in fds {
+                // SAFETY: received with SCM_RIGHTS, ours now.
+                let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                pidfd.get_or_insert(owned);
+            }
+        }
+    }
+    let n = msg.bytes;
+    let Some(pidfd) = pidfd.filter(|_| n == 4) else {
+        anyhow::bail!("cannot hand the seccomp listener over: a malformed message");
+    };
+    Ok((pidfd, RawFd::from_ne_bytes(bytes)))
 }
 
 /// Answers notifications until the child ends; returns its exit code.
@@ -252,17 +347,13 @@ fn decide(fd: RawFd, req: &ScmpNotifReq, name: &str, state: &mut State) -> (Answ
     (answer, shown)
 }
 
-fn write_learned(
-    path: &std::path::Path,
-    names: &BTreeSet<String>,
-    arches: &[String],
-) -> Result<()> {
+fn write_learned(out: Learned, names: &BTreeSet<String>, arches: &[String]) -> Result<()> {
     if names.is_empty() {
-        warn!("no system call was seen; {} lists none", path.display());
+        warn!("no system call was seen; {} lists none", out.shown());
     }
     let text = notify::learned_profile(names, arches);
-    std::fs::write(path, text)
-        .cannot_with(|| format!("write the learned profile {}", path.display()))?;
-    verbose!("{} system calls written to {}", names.len(), path.display());
+    let shown = out.shown();
+    out.commit(text.as_bytes())?;
+    verbose!("{} system calls written to {shown}", names.len());
     Ok(())
 }

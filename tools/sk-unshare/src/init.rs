@@ -8,19 +8,20 @@
 
 use nix::unistd::ForkResult;
 use sk_common::parent::Parent;
-use sk_common::{exec, verbose, Cannot, Result};
-use std::ffi::OsString;
+use sk_common::{verbose, Cannot, Next, Result};
 
 /// Runs in the child that is PID 1, with the blocked signal mask and the
 /// signalfd it inherited over fork.
-pub fn run_init(parent: Parent, command: &[OsString]) -> Result<std::convert::Infallible> {
+pub fn run_init(parent: Parent, next: Next) -> Result<std::convert::Infallible> {
     // SAFETY: single-threaded.
     match unsafe { nix::unistd::fork() }.cannot("fork the command from init")? {
         ForkResult::Child => {
             parent.restore_in_child()?;
-            exec::exec(command)
+            next()
         }
         ForkResult::Parent { child } => {
+            // The rest of the chain runs in the child; init keeps nothing of it.
+            drop(next);
             verbose!("init: PID 1 runs the command as PID {child}");
             // A signalfd reads the pending signals of the process that reads
             // it, so the one inherited over fork serves PID 1 as it is.

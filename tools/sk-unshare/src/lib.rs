@@ -20,9 +20,11 @@ pub mod timens;
 
 use clap::CommandFactory;
 use nix::unistd::{getegid, geteuid};
+use sk_common::cli::Parsed;
 use sk_common::parent::{fork_and_wait, Lifeline};
-use sk_common::{exec, verbose, Result};
+use sk_common::{verbose, Next, Result};
 use std::convert::Infallible;
+use std::ffi::OsString;
 
 use namespaces::NsType;
 
@@ -52,14 +54,24 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-pub fn main() -> Result<Infallible> {
-    let args: cli::Cli = sk_common::cli::parse();
-    args.common.apply();
-    let euid = geteuid();
+/// Reads this link's words (pure but for the caller's euid and egid, which
+/// decide how id maps are written).
+pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
+    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
     let plan = args
-        .plan(euid.as_raw(), getegid().as_raw())
+        .plan(geteuid().as_raw(), getegid().as_raw())
         .map_err(anyhow::Error::msg)?;
+    Ok(Parsed {
+        plan,
+        verbose: args.common.verbose,
+        command: args.command,
+    })
+}
 
+/// The step: namespaces, maps, hostname, propagation; then the rest of the
+/// chain, in a forked child when a pid or time namespace needs one.
+pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
+    let euid = geteuid();
     let joined = namespaces::open_joins(&plan.join)?;
     let writer = idmap::prepare(&plan.idmap)?;
     namespaces::join(joined)?;
@@ -82,22 +94,23 @@ pub fn main() -> Result<Infallible> {
     }
 
     if !plan.fork {
-        exec::exec(&args.command);
+        return next();
     }
     let lifeline = Lifeline::new()?;
+    let (kill_child, mount_proc, init) = (plan.kill_child, plan.mount_proc, plan.init);
     fork_and_wait(move |parent| {
-        if let Some(sig) = plan.kill_child {
+        if let Some(sig) = kill_child {
             lifeline.die_with_parent(sig)?;
         } else {
             drop(lifeline);
         }
-        if plan.mount_proc {
+        if mount_proc {
             propagation::mount_proc()?;
         }
-        if plan.init {
-            return init::run_init(parent, &args.command);
+        if init {
+            return init::run_init(parent, next);
         }
         parent.restore_in_child()?;
-        exec::exec(&args.command)
+        next()
     })
 }

@@ -1,3 +1,3 @@
 fn main() {
-    sk_common::run("sk-unshare", sk_unshare::main)
+    sk_chain::main("sk-unshare")
 }

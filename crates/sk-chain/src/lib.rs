@@ -1,0 +1,61 @@
+//! The engine of a chain. Every sk-* binary is this engine, entered under
+//! its own name:
+//!
+//! 1. [`read`]: the whole command line is read before anything is done.
+//!    Each link is parsed by its own tool's parser; a word whose name is a
+//!    seckun tool (bare or with a path) starts the next link; the first word
+//!    that is not ends the chain and is the command. A bad option anywhere
+//!    fails here: nothing has been made yet.
+//! 2. [`rules`]: orderings that cannot work are refused, each rule in one
+//!    place with its reason.
+//! 3. [`prepare`]: what the links name on the caller's side (profiles,
+//!    outputs, AppArmor's parser) is read, opened or run now, before any
+//!    step, so that a path means what the caller sees.
+//! 4. [`run`]: each step runs in this process (or, where a step stays as a
+//!    parent, in the child it forks) and hands over to the next one by a
+//!    function call: no exec, no lookup in a root that may be hostile. Only
+//!    the final command is executed, after the deferred steps (AppArmor's
+//!    transition, the seccomp filters) which must judge it and nothing of
+//!    the chain.
+
+pub mod prepare;
+pub mod read;
+pub mod rules;
+pub mod run;
+
+use std::ffi::OsString;
+
+/// One link of a chain: the tool, its own `-v`, and its step's plan.
+pub struct Link {
+    pub tool: &'static str,
+    pub verbose: bool,
+    pub step: Step,
+}
+
+/// The step of each tool, as its parser planned it.
+pub enum Step {
+    Unshare(sk_unshare::cli::Plan),
+    Pivot(sk_pivot::cli::Plan),
+    Cgroup(sk_cgroup::cli::Plan),
+    Capdrop(sk_capdrop::cli::Plan),
+    Seccomp(sk_seccomp::cli::Plan),
+    Aaexec(sk_aaexec::cli::Plan),
+}
+
+/// A whole chain: its links in order, and the command that ends it.
+pub struct Chain {
+    pub links: Vec<Link>,
+    pub command: Vec<OsString>,
+}
+
+/// The `main` of every sk-* binary; `tool` is the binary's own name, which
+/// names the first link whatever argv[0] says.
+pub fn main(tool: &'static str) -> ! {
+    sk_common::run(tool, || {
+        let argv: Vec<OsString> = std::env::args_os().collect();
+        let chain = read::read(tool, argv)?;
+        rules::check(&chain)?;
+        let prepared = prepare::prepare(&chain)?;
+        run::run(&chain, &prepared)
+    })
+}

@@ -1,0 +1,57 @@
+//! Reading a chain: each link by its own tool's parser, up to the first
+//! word that is not a seckun tool.
+//!
+//! The link boundary is what each parser calls its command, never a scan of
+//! later words: `sk-pivot R env -i sk-capdrop ...` ends at `env`, a program
+//! of the root, and `sk-capdrop` is only an argument of it.
+
+use crate::{Chain, Link, Step};
+use sk_common::cli::Parsed;
+use sk_common::tools::tool_named;
+use sk_common::{log, Result};
+use std::ffi::OsString;
+
+/// Reads every link of `argv`, the first one being `tool`.
+pub fn read(tool: &'static str, argv: Vec<OsString>) -> Result<Chain> {
+    let mut links = Vec::new();
+    let mut tool = tool;
+    let mut words = argv;
+    // The parsers show the tool's name in their usage, whatever argv[0] was.
+    words[0] = tool.into();
+    loop {
+        log::set_tool(tool);
+        let (link, command) = read_link(tool, &words)?;
+        links.push(link);
+        match command.first().and_then(|w| tool_named(w)) {
+            Some(next) => {
+                tool = next;
+                words = command;
+                words[0] = tool.into();
+            }
+            None => {
+                log::set_tool(links[0].tool);
+                return Ok(Chain { links, command });
+            }
+        }
+    }
+}
+
+fn read_link(tool: &'static str, words: &[OsString]) -> Result<(Link, Vec<OsString>)> {
+    fn link<P>(tool: &'static str, p: Parsed<P>, step: fn(P) -> Step) -> (Link, Vec<OsString>) {
+        let link = Link {
+            tool,
+            verbose: p.verbose,
+            step: step(p.plan),
+        };
+        (link, p.command)
+    }
+    Ok(match tool {
+        "sk-unshare" => link(tool, sk_unshare::link(words)?, Step::Unshare),
+        "sk-pivot" => link(tool, sk_pivot::link(words)?, Step::Pivot),
+        "sk-cgroup" => link(tool, sk_cgroup::link(words)?, Step::Cgroup),
+        "sk-capdrop" => link(tool, sk_capdrop::link(words)?, Step::Capdrop),
+        "sk-seccomp" => link(tool, sk_seccomp::link(words)?, Step::Seccomp),
+        "sk-aaexec" => link(tool, sk_aaexec::link(words)?, Step::Aaexec),
+        other => unreachable!("{other} is in sk_common::tools::TOOLS but has no step"),
+    })
+}

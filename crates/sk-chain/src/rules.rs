@@ -1,0 +1,63 @@
+//! Orderings that cannot work, refused before the first step, each with its
+//! reason. The README lists them ("Rules of a chain").
+
+use crate::{Chain, Step};
+use sk_common::Result;
+use sk_unshare::namespaces::NsType;
+
+/// Checks every rule; the first broken one is the error, named by the link
+/// that breaks it.
+pub fn check(chain: &Chain) -> Result<()> {
+    for (i, link) in chain.links.iter().enumerate() {
+        let before = &chain.links[..i];
+        let broken = match &link.step {
+            Step::Cgroup(_) => cgroup_after_cgroup_namespace(before),
+            Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
+            _ => None,
+        };
+        if let Some(why) = broken {
+            sk_common::log::set_tool(link.tool);
+            anyhow::bail!("{why}");
+        }
+    }
+    Ok(())
+}
+
+fn unshares(before: &[crate::Link]) -> impl Iterator<Item = &sk_unshare::cli::Plan> {
+    before.iter().filter_map(|l| match &l.step {
+        Step::Unshare(p) => Some(p),
+        _ => None,
+    })
+}
+
+/// Inside a new cgroup namespace the process's own cgroup is the root it
+/// sees, and sk-cgroup would make its group below a path that does not
+/// exist in the hierarchy it reads: the limits belong outside.
+fn cgroup_after_cgroup_namespace(before: &[crate::Link]) -> Option<String> {
+    unshares(before)
+        .any(|p| p.create.contains(&NsType::Cgroup))
+        .then(|| {
+            "cannot make a cgroup after sk-unshare -C: put sk-cgroup before the link that \
+             makes the cgroup namespace"
+                .to_string()
+        })
+}
+
+/// pivot_root in the host's mount namespace would move the root of the
+/// whole machine: a chain that does not make or join a mount namespace
+/// before sk-pivot must already run in one of its own.
+fn pivot_needs_a_mount_namespace(before: &[crate::Link]) -> Option<String> {
+    let made = unshares(before)
+        .any(|p| p.create.contains(&NsType::Mnt) || p.join.iter().any(|j| j.ns == NsType::Mnt));
+    if made {
+        return None;
+    }
+    sk_pivot::namespace::require_own_mount_namespace()
+        .err()
+        .map(|e| {
+            format!(
+                "{} (put sk-unshare -m before sk-pivot)",
+                sk_common::error::describe(&e)
+            )
+        })
+}
