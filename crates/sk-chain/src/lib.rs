@@ -18,6 +18,7 @@
 //!    transition, the seccomp filters) which must judge it and nothing of
 //!    the chain.
 
+pub mod fusion;
 pub mod prepare;
 pub mod read;
 pub mod rules;
@@ -46,16 +47,20 @@ pub enum Step {
 pub struct Chain {
     pub links: Vec<Link>,
     pub command: Vec<OsString>,
+    /// The whole command line, the first word being the first tool's name:
+    /// what a real exec between two links passes on.
+    pub argv: Vec<OsString>,
 }
 
 /// The `main` of every sk-* binary; `tool` is the binary's own name, which
 /// names the first link whatever argv[0] says.
 pub fn main(tool: &'static str) -> ! {
     sk_common::run(tool, || {
+        let start = sk_common::handoff::take_inherited()?;
         let argv: Vec<OsString> = std::env::args_os().collect();
         let chain = read::read(tool, argv)?;
         rules::check(&chain)?;
         let prepared = prepare::prepare(&chain)?;
-        run::run(&chain, &prepared)
+        run::run(&chain, &prepared, start)
     })
 }

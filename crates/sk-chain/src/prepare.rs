@@ -21,15 +21,17 @@ pub enum Item {
 
 pub fn prepare(chain: &Chain) -> Result<Prepared> {
     let mut links = Vec::with_capacity(chain.links.len());
-    for link in &chain.links {
+    for (i, link) in chain.links.iter().enumerate() {
         log::set_tool(link.tool);
         log::set_verbose(link.verbose);
+        let key = format!("link{i}");
         links.push(match &link.step {
-            Step::Seccomp(plan) => Some(Item::Seccomp(sk_seccomp::prepare(plan)?)),
+            Step::Seccomp(plan) => Some(Item::Seccomp(sk_seccomp::prepare(plan, &key)?)),
             Step::Aaexec(plan) => Some(Item::Aaexec(sk_aaexec::prepare(
                 plan,
                 &chain.command,
-                host_proc()?,
+                sk_common::handoff::open("/proc", host_proc)?,
+                &key,
             )?)),
             _ => None,
         });

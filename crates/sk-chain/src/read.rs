@@ -18,6 +18,7 @@ pub fn read(tool: &'static str, argv: Vec<OsString>) -> Result<Chain> {
     let mut words = argv;
     // The parsers show the tool's name in their usage, whatever argv[0] was.
     words[0] = tool.into();
+    let whole = words.clone();
     loop {
         log::set_tool(tool);
         let (link, command) = read_link(tool, &words)?;
@@ -30,7 +31,11 @@ pub fn read(tool: &'static str, argv: Vec<OsString>) -> Result<Chain> {
             }
             None => {
                 log::set_tool(links[0].tool);
-                return Ok(Chain { links, command });
+                return Ok(Chain {
+                    links,
+                    command,
+                    argv: whole,
+                });
             }
         }
     }

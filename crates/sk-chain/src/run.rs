@@ -2,24 +2,76 @@
 //! command. Steps that stay as a parent (a pid namespace, `sk-cgroup --rm`,
 //! a seccomp supervisor) fork, and the rest of the chain runs in the child.
 
+use crate::fusion;
 use crate::prepare::{Item, Prepared};
 use crate::{Chain, Step};
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use sk_common::cli::show_command;
-use sk_common::{log, verbose, Next, Result};
+use sk_common::{log, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
 
-pub fn run(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
-    run_from(chain, prepared, 0)
+/// Runs the chain from link `start` (0, unless this process was entered by
+/// a real exec from an earlier link).
+pub fn run(chain: &Chain, prepared: &Prepared, start: usize) -> Result<Infallible> {
+    let fuse = std::env::var_os("SK_FUSE").is_none_or(|v| v != "0");
+    // The engine's own binary, opened while /proc is still the caller's:
+    // the one thing a real exec between links may execute.
+    let exe = sk_common::handoff::open("exe", || {
+        nix::fcntl::open(
+            "/proc/self/exe",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .cannot("open the chain's own binary")
+    })?;
+    let ctx = Ctx {
+        chain,
+        prepared,
+        fuse,
+        exe,
+        start,
+    };
+    run_from(&ctx, start)
 }
 
-fn run_from(chain: &Chain, prepared: &Prepared, i: usize) -> Result<Infallible> {
+struct Ctx<'a> {
+    chain: &'a Chain,
+    prepared: &'a Prepared,
+    fuse: bool,
+    exe: OwnedFd,
+    start: usize,
+}
+
+fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
+    let (chain, prepared) = (ctx.chain, ctx.prepared);
     let Some(link) = chain.links.get(i) else {
         return exec_command(chain, prepared);
     };
     log::set_tool(link.tool);
     log::set_verbose(link.verbose);
+    if i > ctx.start {
+        if !ctx.fuse {
+            verbose!(
+                "link {} of {}, by exec (SK_FUSE=0)",
+                i + 1,
+                chain.links.len()
+            );
+            return exec_link(ctx, i);
+        }
+        if !fusion::as_after_exec()? {
+            verbose!(
+                "link {} of {}, by exec (an exec would change the capability sets)",
+                i + 1,
+                chain.links.len()
+            );
+            return exec_link(ctx, i);
+        }
+    }
     verbose!("link {} of {}, in this process", i + 1, chain.links.len());
-    let next: Next = Box::new(move || run_from(chain, prepared, i + 1));
+    let next: Next = Box::new(move || run_from(ctx, i + 1));
     match (&link.step, &prepared.links[i]) {
         (Step::Unshare(p), _) => sk_unshare::apply(p, next),
         (Step::Pivot(p), _) => sk_pivot::apply(p, next),
@@ -59,5 +111,39 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
     verbose!("executing {}", show_command(&chain.command));
+    sk_common::handoff::close_all();
+    std::env::remove_var("SK_FUSE");
     launch.exec()
+}
+
+/// Enters link `i` by a real exec of the engine's binary, with the whole
+/// command line and the handed-down fds (sk_common::handoff).
+fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
+    use std::os::unix::ffi::OsStrExt;
+    let table = sk_common::handoff::export(i)?;
+    let argv = sk_common::exec::to_cstrings(&ctx.chain.argv)?;
+    let mut env: Vec<CString> = std::env::vars_os()
+        .filter(|(k, _)| k != sk_common::handoff::VAR)
+        .filter_map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect();
+    env.push(CString::new(format!(
+        "{}={table}",
+        sk_common::handoff::VAR
+    ))?);
+    let errno = match nix::unistd::execveat(
+        &ctx.exe,
+        c"",
+        &argv,
+        &env,
+        nix::fcntl::AtFlags::AT_EMPTY_PATH,
+    ) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    Err(errno).cannot("execute the chain's own binary for the next link")
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod exec;
 pub mod exit;
 pub mod fd;
+pub mod handoff;
 pub mod log;
 pub mod mount;
 pub mod parent;

@@ -79,20 +79,26 @@ pub struct Prepared {
     unverified: Option<String>,
 }
 
-pub fn prepare(plan: &Plan, command: &[OsString], proc: OwnedFd) -> Result<Prepared> {
+/// `key` names this link among the chain's: the checks and loads are done
+/// once, by the chain's first process (sk_common::handoff).
+pub fn prepare(plan: &Plan, command: &[OsString], proc: OwnedFd, key: &str) -> Result<Prepared> {
     let what = refusal(plan, command);
-    let unverified = match preflight::check_enabled(Path::new("/sys"))
-        .map_err(|why| anyhow::anyhow!("{what}: {why}"))?
-    {
-        AppArmor::Active => None,
-        AppArmor::Unverified(why) => {
-            verbose!("{why}; the kernel's answer to the request decides");
-            Some(why)
+    let mut unverified = None;
+    sk_common::handoff::once(&format!("{key}:checked and loaded"), || {
+        match preflight::check_enabled(Path::new("/sys"))
+            .map_err(|why| anyhow::anyhow!("{what}: {why}"))?
+        {
+            AppArmor::Active => {}
+            AppArmor::Unverified(why) => {
+                verbose!("{why}; the kernel's answer to the request decides");
+                unverified = Some(why);
+            }
         }
-    };
-    for file in &plan.load {
-        load::load_profiles(file)?;
-    }
+        for file in &plan.load {
+            load::load_profiles(file)?;
+        }
+        Ok(())
+    })?;
     Ok(Prepared { proc, unverified })
 }
 

@@ -170,28 +170,45 @@ pub struct Prepared {
     learn: std::cell::Cell<Option<learned::Learned>>,
     /// The chain's end of the supervisor's socket, once it stands.
     ctl: std::cell::OnceCell<std::os::fd::OwnedFd>,
+    key: String,
 }
 
-pub fn prepare(plan: &Plan) -> Result<Prepared> {
-    let profile = plan.profile.as_ref().map(read_profile).transpose()?;
+/// `key` names this link among the chain's (its fds are handed down under
+/// it when a later link is entered by a real exec: sk_common::handoff).
+pub fn prepare(plan: &Plan, key: &str) -> Result<Prepared> {
+    use sk_common::handoff;
+    let profile = plan
+        .profile
+        .as_ref()
+        .map(|s| read_profile(s, key))
+        .transpose()?;
     let create = |p: &Option<std::path::PathBuf>, what: &str| {
         p.as_ref()
             .map(|p| {
-                std::fs::File::create(p)
-                    .cannot_with(|| format!("create {} for the filter's {what}", p.display()))
+                handoff::open(&format!("{key}:{what}"), || {
+                    std::fs::File::create(p)
+                        .map(std::os::fd::OwnedFd::from)
+                        .cannot_with(|| format!("create {} for the filter's {what}", p.display()))
+                })
+                .map(std::fs::File::from)
             })
             .transpose()
     };
     let learn = match plan.supervise.as_ref().and_then(|s| s.learn.as_ref()) {
-        Some(path) => Some(learned::Learned::create(path)?),
-        None => None,
+        Some(path) if !handoff::inherited() => Some(learned::Learned::create(path)?),
+        _ => None,
     };
+    let ctl = std::cell::OnceCell::new();
+    if let Some(fd) = handoff::get(&format!("{key}:supervisor")) {
+        let _ = ctl.set(fd);
+    }
     Ok(Prepared {
         profile,
         dump: create(&plan.dump, "BPF program")?,
         pfc: create(&plan.pfc, "pseudo-code")?,
         learn: std::cell::Cell::new(learn),
-        ctl: std::cell::OnceCell::new(),
+        ctl,
+        key: key.to_string(),
     })
 }
 
@@ -210,7 +227,15 @@ pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible>
     let arches = std::iter::once(host::native_arch().1.to_string())
         .chain(plan.arches.iter().cloned())
         .collect();
-    supervisor::stand(policy, prepared.learn.take(), arches, &prepared.ctl, next)
+    let key = format!("{}:supervisor", prepared.key);
+    supervisor::stand(
+        policy,
+        prepared.learn.take(),
+        arches,
+        &prepared.ctl,
+        &key,
+        next,
+    )
 }
 
 /// Just before the command's execve: the filter, built for the capabilities
@@ -308,14 +333,19 @@ pub fn assemble(plan: &Plan, profile: Option<&profile::Profile>) -> Result<filte
     })
 }
 
-fn read_profile(source: &Source) -> Result<profile::Profile> {
+fn read_profile(source: &Source, key: &str) -> Result<profile::Profile> {
     match source {
         Source::Builtin(name) => {
             verbose!("profile: built-in {name}");
             Ok(presets::builtin(name).expect("every built-in name has a profile"))
         }
         Source::File(path) => {
-            let text = std::fs::read_to_string(path)
+            let fd = sk_common::handoff::open(&format!("{key}:profile"), || {
+                std::fs::File::open(path)
+                    .map(std::os::fd::OwnedFd::from)
+                    .cannot_with(|| format!("read the profile {}", path.display()))
+            })?;
+            let text = read_from_start(fd)
                 .cannot_with(|| format!("read the profile {}", path.display()))?;
             let p = profile::parse(&text)
                 .map_err(|e| anyhow::anyhow!("cannot load the profile {}: {e}", path.display()))?;
@@ -323,6 +353,30 @@ fn read_profile(source: &Source) -> Result<profile::Profile> {
             Ok(p)
         }
     }
+}
+
+/// The whole text of a file opened on the caller's side (a handed-down fd
+/// shares its offset: read from the start, and at most 16 MiB).
+fn read_from_start(fd: std::os::fd::OwnedFd) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::from(fd);
+    let mut text = Vec::new();
+    let mut off = 0u64;
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = file.read_at(&mut buf, off)?;
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+        off += n as u64;
+        if off > 16 << 20 {
+            return Err(std::io::Error::other("larger than 16 MiB"));
+        }
+    }
+    let _ = (&file).read(&mut []);
+    String::from_utf8(text).map_err(|_| std::io::Error::other("not UTF-8 text"))
 }
 
 /// Lets the command's own execve through a denying default (see NOTES).

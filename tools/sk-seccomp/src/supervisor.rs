@@ -68,6 +68,7 @@ pub fn stand(
     learn: Option<Learned>,
     arches: Vec<String>,
     ctl_slot: &std::cell::OnceCell<OwnedFd>,
+    key: &str,
     next: sk_common::Next,
 ) -> Result<Infallible> {
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
@@ -88,6 +89,7 @@ pub fn stand(
             // A command whose supervisor is gone would get ENOSYS for the
             // notified calls: not what was asked for.
             die_with_parent(Signal::SIGKILL, outer)?;
+            sk_common::handoff::register(key, &theirs)?;
             let _ = ctl_slot.set(theirs);
             next()
         }
