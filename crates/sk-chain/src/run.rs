@@ -70,7 +70,13 @@ fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
             return exec_link(ctx, i);
         }
     }
-    verbose!("link {} of {}, in this process", i + 1, chain.links.len());
+    if chain.links.len() > 1 {
+        verbose!(
+            "link {} of {}, fused (in this process)",
+            i + 1,
+            chain.links.len()
+        );
+    }
     let next: Next = Box::new(move || run_from(ctx, i + 1));
     match (&link.step, &prepared.links[i]) {
         (Step::Unshare(p), _) => sk_unshare::apply(p, next),
@@ -94,6 +100,9 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
     let launch = sk_seccomp::launch::Launch::prepare(&chain.command)?;
+    // Nothing of the engine's own reaches the command, and after the
+    // filters the next system call is the execve.
+    std::env::remove_var("SK_FUSE");
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Aaexec(plan), Some(Item::Aaexec(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
@@ -101,6 +110,7 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
             sk_aaexec::confine_at_exec(plan, prep, &chain.command)?;
         }
     }
+    sk_common::handoff::close_all();
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Seccomp(plan), Some(Item::Seccomp(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
@@ -111,8 +121,6 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
     verbose!("executing {}", show_command(&chain.command));
-    sk_common::handoff::close_all();
-    std::env::remove_var("SK_FUSE");
     launch.exec()
 }
 

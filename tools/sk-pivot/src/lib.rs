@@ -110,20 +110,30 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let newroot = pivot::check_newroot(&plan.newroot)?;
     pivot::set_root_propagation(plan.propagation)?;
     let root = pivot::bind_newroot(&newroot)?;
+    // sk-pivot's own mount points and the masks: no symlink of the image
+    // is followed (see resolve::Root).
+    let exact = root.exact()?;
 
     if plan.proc {
-        kernelfs::mount_proc(&root)?;
+        kernelfs::mount_proc(&exact)?;
     }
-    dev::apply(&root, plan.dev)?;
+    dev::apply(&exact, plan.dev)?;
     if plan.sys {
-        kernelfs::mount_sys(&root)?;
+        kernelfs::mount_sys(&exact)?;
     }
     mounts::apply(&root, &plan.mounts)?;
     if plan.resolv {
         mounts::resolv_conf(&root)?;
     }
-    mask::read_only(&root, &plan.read_only_paths)?;
-    mask::mask(&root, &plan.masks)?;
+    let mut kernel_mounts = Vec::new();
+    if plan.proc {
+        kernel_mounts.push(std::path::Path::new("/proc"));
+    }
+    if plan.sys {
+        kernel_mounts.push(std::path::Path::new("/sys"));
+    }
+    mask::read_only(&exact, &plan.read_only_paths, &kernel_mounts)?;
+    mask::mask(&exact, &plan.masks, &kernel_mounts)?;
     if plan.read_only {
         mounts::remount_read_only(root.fd(), &root.show(std::path::Path::new("/")))?;
         verbose!("made {} read-only", newroot.display());

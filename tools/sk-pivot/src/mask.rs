@@ -1,8 +1,10 @@
 //! Masked and read-only paths, as OCI runtimes set them: /proc shows
 //! host-wide kernel state (kcore is the machine's memory, sysrq-trigger
 //! reboots it, /proc/sys sets kernel parameters) that a pid namespace
-//! does not scope. A path that does not exist is skipped: a kernel
-//! without the file has nothing to hide.
+//! does not scope. A path that does not exist is skipped when the kernel
+//! has no such file either (it then has nothing to hide); a path that the
+//! kernel's own /proc or /sys shows but the new root's does not is an error,
+//! as it means the file system there is not the one sk-pivot mounted.
 
 use crate::mounts::remount_read_only;
 use crate::resolve::{fd_path, is_dir, Root};
@@ -14,21 +16,33 @@ use sk_common::{fd, verbose, Cannot, Result};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-/// Opens `inner`, or None when it does not exist.
-fn open_existing(root: &Root, inner: &Path) -> Result<Option<OwnedFd>> {
+/// Opens `inner`, or None when it does not exist, neither in NEWROOT nor
+/// in the caller's (the kernel's) file system of that name, when sk-pivot
+/// mounted one on it (`kernel_mounts`).
+fn open_existing(root: &Root, inner: &Path, kernel_mounts: &[&Path]) -> Result<Option<OwnedFd>> {
     match root.open(inner) {
         Ok(fd) => Ok(Some(fd)),
-        Err(Errno::ENOENT) => Ok(None),
-        Err(e) => Err(e).cannot_with(|| format!("open {}", root.show(inner))),
+        Err(Errno::ENOENT) => {
+            let ours = kernel_mounts.iter().any(|m| inner.starts_with(m));
+            if ours && inner.symlink_metadata().is_ok() {
+                anyhow::bail!(
+                    "cannot mask {}: the kernel has {} but the new root's does not show it",
+                    root.show(inner),
+                    inner.display()
+                );
+            }
+            Ok(None)
+        }
+        Err(e) => Err(root.open_error(e, inner)),
     }
 }
 
 /// Makes each of `paths` read-only: a bind of the path on itself (so that
 /// the rest of its filesystem stays as it is), remounted read-only.
-pub fn read_only(root: &Root, paths: &[PathBuf]) -> Result<()> {
+pub fn read_only(root: &Root, paths: &[PathBuf], kernel_mounts: &[&Path]) -> Result<()> {
     for inner in paths {
         let shown = root.show(inner);
-        let Some(target) = open_existing(root, inner)? else {
+        let Some(target) = open_existing(root, inner, kernel_mounts)? else {
             verbose!("{shown} does not exist: not made read-only");
             continue;
         };
@@ -50,7 +64,7 @@ pub fn read_only(root: &Root, paths: &[PathBuf]) -> Result<()> {
 
 /// Covers each of `paths`: a file with the host's /dev/null, a directory
 /// with an empty read-only tmpfs.
-pub fn mask(root: &Root, paths: &[PathBuf]) -> Result<()> {
+pub fn mask(root: &Root, paths: &[PathBuf], kernel_mounts: &[&Path]) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
@@ -58,7 +72,7 @@ pub fn mask(root: &Root, paths: &[PathBuf]) -> Result<()> {
         fd::open(Path::new("/dev/null"), OFlag::O_PATH, Mode::empty()).cannot("open /dev/null")?;
     for inner in paths {
         let shown = root.show(inner);
-        let Some(target) = open_existing(root, inner)? else {
+        let Some(target) = open_existing(root, inner, kernel_mounts)? else {
             verbose!("{shown} does not exist: not masked");
             continue;
         };

@@ -30,9 +30,18 @@ pub fn is_dir(fd: &OwnedFd) -> nix::Result<bool> {
 }
 
 /// NEWROOT, opened.
+///
+/// Two ways of resolving inside it: the user's mount destinations follow
+/// the image's symlinks as the container would, inside NEWROOT (an image
+/// may link /data to /srv/data); the places of sk-pivot's own mounts (proc,
+/// dev, dev/pts, dev/shm, sys) and of the masks follow none
+/// ([`Root::exact`]), as runc checks them: a symlink there would move a
+/// mount elsewhere (`proc -> dev/shm`, then covered by /dev), or let a mask
+/// miss its file. Such a root is refused.
 pub struct Root {
     fd: OwnedFd,
     path: PathBuf,
+    exact: bool,
 }
 
 /// `inner` as a path relative to NEWROOT ("." for NEWROOT itself).
@@ -47,7 +56,23 @@ fn relative(inner: &Path) -> &Path {
 
 impl Root {
     pub fn new(fd: OwnedFd, path: PathBuf) -> Root {
-        Root { fd, path }
+        Root {
+            fd,
+            path,
+            exact: false,
+        }
+    }
+
+    /// The same root, resolving without following any symlink.
+    pub fn exact(&self) -> Result<Root> {
+        Ok(Root {
+            fd: self
+                .fd
+                .try_clone()
+                .cannot("duplicate the new root's descriptor")?,
+            path: self.path.clone(),
+            exact: true,
+        })
     }
 
     pub fn fd(&self) -> &OwnedFd {
@@ -65,10 +90,27 @@ impl Root {
     /// Opens `inner` (O_PATH: it is only a place to mount on or a thing to
     /// stat), resolved inside NEWROOT.
     pub fn open(&self, inner: &Path) -> nix::Result<OwnedFd> {
+        let mut resolve = ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS;
+        if self.exact {
+            resolve |= ResolveFlag::RESOLVE_NO_SYMLINKS;
+        }
         let how = OpenHow::new()
             .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+            .resolve(resolve);
         openat2(&self.fd, relative(inner), how)
+    }
+
+    /// The error for a failed open of `inner`: a symlink where sk-pivot
+    /// mounts is said as such.
+    pub fn open_error(&self, e: Errno, inner: &Path) -> anyhow::Error {
+        if self.exact && e == Errno::ELOOP {
+            return anyhow::anyhow!(
+                "cannot use {} as a mount point: it, or a directory above it, is a symbolic \
+                 link (sk-pivot mounts only on plain directories and files of the new root)",
+                self.show(inner)
+            );
+        }
+        anyhow::Error::new(e).context(format!("cannot open {}", self.show(inner)))
     }
 
     /// Opens the directory `inner`, making it and its missing parents
@@ -81,7 +123,7 @@ impl Root {
             }
             other => other,
         }
-        .cannot_with(|| format!("open {}", self.show(inner)))?;
+        .map_err(|e| self.open_error(e, inner))?;
         if !is_dir(&fd).cannot_with(|| format!("stat {}", self.show(inner)))? {
             return Err(Errno::ENOTDIR)
                 .cannot_with(|| format!("mount a directory on {}", self.show(inner)));
@@ -99,7 +141,7 @@ impl Root {
             }
             other => other,
         }
-        .cannot_with(|| format!("open {}", self.show(inner)))?;
+        .map_err(|e| self.open_error(e, inner))?;
         if is_dir(&fd).cannot_with(|| format!("stat {}", self.show(inner)))? {
             return Err(Errno::EISDIR)
                 .cannot_with(|| format!("mount a file on {}", self.show(inner)));

@@ -42,12 +42,7 @@ impl Learned {
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .cannot_with(|| {
-            format!(
-                "open the directory of the learned profile {}",
-                path.display()
-            )
-        })?;
+        .cannot_with(|| format!("create the learned profile {}", path.display()))?;
         let mut temp = OsString::from(".");
         temp.push(&name);
         temp.push(format!(".sk-{}", std::process::id()));

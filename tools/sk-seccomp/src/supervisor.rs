@@ -179,12 +179,14 @@ fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<Ow
         }
         let ready = fds[1].revents().unwrap_or(PollFlags::empty());
         if ready.contains(PollFlags::POLLIN) {
-            break receive_pidfd(ctl)?;
+            if let Some(got) = receive_pidfd(ctl)? {
+                break got;
+            }
         }
         if let Some(code) = parent.handle_pending(child)? {
             exit::exit(code);
         }
-        if ready.contains(PollFlags::POLLHUP) {
+        if ready.intersects(PollFlags::POLLHUP | PollFlags::POLLIN) {
             // The chain failed before its last step: its status comes.
             let code = loop {
                 if let Some(code) = reap_until(child)? {
@@ -221,7 +223,9 @@ fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<Ow
     }
 }
 
-fn receive_pidfd(ctl: &OwnedFd) -> Result<(OwnedFd, RawFd)> {
+/// The pidfd and slot, or None when the chain's end of the socket closed
+/// without them (the chain failed, or its command was not found).
+fn receive_pidfd(ctl: &OwnedFd) -> Result<Option<(OwnedFd, RawFd)>> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     let mut bytes = [0u8; 4];
     let mut iov = [std::io::IoSliceMut::new(&mut bytes)];
@@ -244,10 +248,13 @@ fn receive_pidfd(ctl: &OwnedFd) -> Result<(OwnedFd, RawFd)> {
         }
     }
     let n = msg.bytes;
+    if n == 0 && pidfd.is_none() {
+        return Ok(None);
+    }
     let Some(pidfd) = pidfd.filter(|_| n == 4) else {
         anyhow::bail!("cannot hand the seccomp listener over: a malformed message");
     };
-    Ok((pidfd, RawFd::from_ne_bytes(bytes)))
+    Ok(Some((pidfd, RawFd::from_ne_bytes(bytes))))
 }
 
 /// Answers notifications until the child ends; returns its exit code.
