@@ -99,6 +99,7 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     let last = chain.links.last().expect("a chain has a link");
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
+    warn_of_tools_in_the_command(chain);
     let launch = sk_seccomp::launch::Launch::prepare(&chain.command)?;
     // Nothing of the engine's own reaches the command, and after the
     // filters the next system call is the execve.
@@ -154,4 +155,32 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
         Err(e) => e,
     };
     Err(errno).cannot("execute the chain's own binary for the next link")
+}
+
+/// The chain ends at its first program that is not a seckun tool; after a
+/// pivot or a mount-namespace join that program comes from the root, and a
+/// seckun tool among its arguments (`env -i sk-capdrop ...`) would be the
+/// root's own, run by it with whatever the chain left. -v says so.
+fn warn_of_tools_in_the_command(chain: &Chain) {
+    if !sk_common::log::verbose() {
+        return;
+    }
+    let inside = chain.links.iter().any(|l| match &l.step {
+        Step::Pivot(_) => true,
+        Step::Unshare(p) => p
+            .join
+            .iter()
+            .any(|j| j.ns == sk_unshare::namespaces::NsType::Mnt),
+        _ => false,
+    });
+    let named = chain.command[1..]
+        .iter()
+        .find_map(|w| sk_common::tools::tool_named(w));
+    if let (true, Some(tool)) = (inside, named) {
+        verbose!(
+            "warning: the chain ends at {}, a program of the new root; the {tool} among its \
+             arguments is not a link of this chain, and would be the root's own",
+            chain.command[0].to_string_lossy()
+        );
+    }
 }

@@ -120,6 +120,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let group = group::create(&targets, plan.name.is_some())?;
 
     if !plan.rm {
+        let homes = open_homes(&group)?;
         group.join(pid.as_raw())?;
         for p in &group.parts {
             verbose!(
@@ -127,7 +128,12 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
                 p.dir.display()
             );
         }
-        return next();
+        let Err(e) = next();
+        // A later link failed in this process (a --chdir missing in the new
+        // root, say): the command never ran, and nothing of this step stays.
+        leave(&homes, pid.as_raw());
+        group.remove_created();
+        return Err(e);
     }
     match start(&group, next) {
         Ok((parent, child)) => {
@@ -161,6 +167,39 @@ pub fn default_name(pid: i32, pid_ns: u64) -> String {
         format!("sk-{pid}")
     } else {
         format!("sk-{pid}-{pid_ns}")
+    }
+}
+
+/// The groups this process is in now, opened before it joins the new one:
+/// after a later pivot their paths lead nowhere.
+fn open_homes(group: &Group) -> Result<Vec<std::os::fd::OwnedFd>> {
+    group
+        .parts
+        .iter()
+        .map(|p| {
+            sk_common::fd::open(
+                &p.home,
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY,
+                nix::sys::stat::Mode::empty(),
+            )
+            .cannot_with(|| format!("open cgroup {}", p.home.display()))
+        })
+        .collect()
+}
+
+/// Moves `pid` back into the groups it came from (errors ignored: this is
+/// the clean-up after another error).
+fn leave(homes: &[std::os::fd::OwnedFd], pid: i32) {
+    use std::io::Write;
+    for home in homes {
+        if let Ok(f) = nix::fcntl::openat(
+            home,
+            "cgroup.procs",
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        ) {
+            let _ = std::fs::File::from(f).write_all(pid.to_string().as_bytes());
+        }
     }
 }
 
