@@ -25,16 +25,20 @@ use std::path::{Path, PathBuf};
 pub const VAR: &str = "SK_CARRIED";
 
 /// The seckun tools, by the names a chain uses.
-pub const TOOLS: [&str; 6] = [
+pub const TOOLS: [&str; 9] = [
     "sk-unshare",
     "sk-pivot",
     "sk-cgroup",
     "sk-capdrop",
     "sk-seccomp",
     "sk-aaexec",
+    "sk-user",
+    "sk-rlimit",
+    "sk-env",
 ];
 
-fn is_tool_word(word: &OsStr) -> bool {
+/// Whether `word` names a seckun tool (by its file name).
+pub fn is_tool_word(word: &OsStr) -> bool {
     let base = Path::new(word).file_name().unwrap_or(word);
     TOOLS.iter().any(|t| OsStr::new(t) == base)
 }

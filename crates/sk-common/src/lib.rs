@@ -25,6 +25,7 @@ pub mod error;
 pub mod exec;
 pub mod exit;
 pub mod fd;
+pub mod inroot;
 pub mod log;
 pub mod mount;
 pub mod parent;

@@ -129,7 +129,8 @@ pub fn main() -> Result<Infallible> {
     sk_common::carry::carry_tools(&args.command)?;
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
-        nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
+        // The same code as sk-env -C: resolved inside the new root.
+        sk_common::inroot::chdir(dir)?;
     }
     exec::exec(&args.command)
 }
