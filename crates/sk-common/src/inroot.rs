@@ -16,6 +16,7 @@ use crate::error::{Cannot, Result};
 use nix::errno::Errno;
 use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstat, Mode, SFlag};
+use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC};
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -74,6 +75,35 @@ pub fn chdir(dir: &Path) -> Result<()> {
         .cannot_with(|| format!("chdir to {}", dir.display()))?;
     // fchdir checks search permission on the directory itself.
     nix::unistd::fchdir(&fd).cannot_with(|| format!("chdir to {}", dir.display()))
+}
+
+/// Opens FILE (e.g. `self/uid_map`) below `proc`, which must be procfs:
+/// after sk-pivot, a /proc of the image that is a plain directory is
+/// refused. The walk below it stays beneath it and follows no magic link.
+pub fn open_proc(proc: &Path, file: &str, flags: OFlag) -> Result<std::fs::File> {
+    let shown = format!("{}/{file}", proc.display());
+    let dir = open(proc, OFlag::O_PATH | OFlag::O_DIRECTORY)
+        .cannot_with(|| format!("open {}", proc.display()))?;
+    let fs = fstatfs(&dir).cannot_with(|| format!("stat {}", proc.display()))?;
+    if fs.filesystem_type() != PROC_SUPER_MAGIC {
+        return Err(Errno::EINVAL)
+            .cannot_with(|| format!("open {shown}: {} is not procfs", proc.display()));
+    }
+    let how = OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = openat2(&dir, file, how).cannot_with(|| format!("open {shown}"))?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Reads a small file of procfs (at most 64 KiB); see [`open_proc`].
+pub fn read_proc(proc: &Path, file: &str) -> Result<String> {
+    let mut text = String::new();
+    open_proc(proc, file, OFlag::O_RDONLY)?
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .cannot_with(|| format!("read {}/{file}", proc.display()))?;
+    Ok(text)
 }
 
 /// Reads the regular file `path` of the root `root`, at most `limit` bytes:
@@ -155,6 +185,18 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, Errno::ELOOP);
+    }
+
+    #[test]
+    fn proc_files_only_from_procfs() {
+        assert!(read_proc(Path::new("/proc"), "self/status")
+            .unwrap()
+            .contains("Uid:"));
+        let t = temp();
+        std::fs::create_dir_all(t.path().join("self")).unwrap();
+        std::fs::write(t.path().join("self/uid_map"), "0 0 4294967295\n").unwrap();
+        let err = read_proc(t.path(), "self/uid_map").unwrap_err();
+        assert!(crate::error::describe(&err).contains("is not procfs"));
     }
 
     #[test]

@@ -3,11 +3,10 @@
 
 use anyhow::Context;
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::OFlag;
 use nix::sys::resource::{getrlimit, setrlimit};
-use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC};
 use sk_common::{inroot, verbose, warn, Cannot, Result};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::cli::Plan;
@@ -51,7 +50,7 @@ pub fn apply(plan: &Plan, proc: &Path) -> Result<()> {
 /// None when the limit holds as far as this process can tell.
 pub fn nproc_exemption(proc: &Path) -> Option<String> {
     let uid = nix::unistd::getuid().as_raw();
-    let map = match read_small(proc, "self/uid_map") {
+    let map = match inroot::read_proc(proc, "self/uid_map") {
         Ok(text) => text,
         Err(_) if uid == 0 => {
             return Some(format!(
@@ -119,37 +118,9 @@ fn set_nice(n: i32) -> Result<()> {
     Ok(())
 }
 
-/// Opens FILE below procfs `proc`, checking that it is procfs (after the
-/// pivot a /proc of the image could be a plain directory) and without
-/// following a link out of it.
-fn open_proc_file(proc: &Path, file: &str, flags: OFlag) -> Result<std::fs::File> {
-    let shown = format!("{}/{file}", proc.display());
-    let dir = inroot::open(proc, OFlag::O_PATH | OFlag::O_DIRECTORY)
-        .cannot_with(|| format!("open {}", proc.display()))?;
-    let fs = fstatfs(&dir).cannot_with(|| format!("stat {}", proc.display()))?;
-    if fs.filesystem_type() != PROC_SUPER_MAGIC {
-        return Err(Errno::EINVAL)
-            .cannot_with(|| format!("open {shown}: {} is not procfs", proc.display()));
-    }
-    let how = OpenHow::new()
-        .flags(flags | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    let fd = openat2(&dir, file, how).cannot_with(|| format!("open {shown}"))?;
-    Ok(std::fs::File::from(fd))
-}
-
-fn read_small(proc: &Path, file: &str) -> Result<String> {
-    let mut text = String::new();
-    open_proc_file(proc, file, OFlag::O_RDONLY)?
-        .take(64 * 1024)
-        .read_to_string(&mut text)
-        .cannot_with(|| format!("read {}/{file}", proc.display()))?;
-    Ok(text)
-}
-
 fn set_oom_score_adj(proc: &Path, n: i32) -> Result<()> {
     let shown = format!("{}/self/oom_score_adj", proc.display());
-    let mut f = open_proc_file(proc, "self/oom_score_adj", OFlag::O_WRONLY)?;
+    let mut f = inroot::open_proc(proc, "self/oom_score_adj", OFlag::O_WRONLY)?;
     f.write_all(n.to_string().as_bytes()).map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::EACCES) {
             " (a lower value needs CAP_SYS_RESOURCE)"
@@ -158,7 +129,7 @@ fn set_oom_score_adj(proc: &Path, n: i32) -> Result<()> {
         };
         anyhow::Error::new(e).context(format!("cannot write {n} to {shown}{hint}"))
     })?;
-    let back = read_small(proc, "self/oom_score_adj")?;
+    let back = inroot::read_proc(proc, "self/oom_score_adj")?;
     if back.trim() != n.to_string() {
         anyhow::bail!("cannot set {shown} to {n}: it reads {}", back.trim());
     }

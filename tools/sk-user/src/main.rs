@@ -1,0 +1,3 @@
+fn main() {
+    sk_common::run("sk-user", sk_user::main)
+}
