@@ -26,7 +26,7 @@ pub fn recommended(root: &Path) -> Vec<String> {
 pub fn recommended_keeping(root: &Path, keep: &str) -> Vec<String> {
     words(&format!(
         "sk-unshare -mupin --kill-child sk-cgroup --rm memory=256M pids=128 cpu=50% \
-         sk-pivot {} sk-capdrop --keep {keep} --no-new-privs \
+         sk-pivot {} {MINIMAL_ENV} sk-capdrop --keep {keep} --no-new-privs \
          sk-seccomp --profile docker-default",
         root.display(),
     ))
@@ -42,7 +42,7 @@ pub fn recommended_rootless(root: &Path) -> Vec<String> {
 pub fn recommended_rootless_keeping(root: &Path, keep: &str) -> Vec<String> {
     words(&format!(
         "sk-unshare -U -r -mupin --kill-child \
-         sk-pivot {} sk-capdrop --keep {keep} --no-new-privs \
+         sk-pivot {} {MINIMAL_ENV} sk-capdrop --keep {keep} --no-new-privs \
          sk-seccomp --profile docker-default",
         root.display(),
     ))
@@ -56,6 +56,11 @@ pub fn rootless_in_cgroup(root: &Path, uid: u32, keep: &str) -> Vec<String> {
     v.extend(recommended_rootless_keeping(root, keep));
     v
 }
+
+/// The recommended chain's environment link: nothing of the caller's, what
+/// Docker gives (sk-container adds HOSTNAME, and TERM on a terminal).
+pub const MINIMAL_ENV: &str =
+    "sk-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root";
 
 pub const DOCKER_CAPS_WITHOUT_MKNOD: &str = "chown,dac_override,fsetid,fowner,net_raw,setgid,\
 setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write";
