@@ -57,11 +57,14 @@ ids, sets the permitted and inheritable sets to that ambient set without setuid 
 the effective set to nothing, raises them into the ambient set again and clears KEEP_CAPS; \
 then reads all four sets back. Without an ambient set (the default) a non-root COMMAND has \
 no capability in its permitted, effective, inheritable or ambient set, whatever the \
-securebits. sk-user does not change the bounding set (that needs CAP_SETPCAP, which the \
-chain above does not keep): it stays as sk-capdrop left it, setuid and setgid included, \
-which a setuid-root program of the image could use; add sk-capdrop --no-new-privs (the \
-recommended chain has it) so that no exec can gain anything. For a target uid of 0 the \
-capabilities are left as they are: they are sk-capdrop's business.
+securebits. The bounding set: when sk-user holds CAP_SETPCAP (root with its capabilities, \
+no sk-capdrop before it) it lowers the bounding set to what it passes on, before the switch, \
+so that a setuid-root program or a file capability of the image cannot give anything back; \
+`id` then shows no capability in any set. Without CAP_SETPCAP (the chain above keeps only X, \
+setuid and setgid) it cannot: the bounding set stays as sk-capdrop left it, setuid and \
+setgid included, and -v says so; add sk-capdrop --no-new-privs (the recommended chain has \
+it) so that no exec can gain anything from it. For a target uid of 0 the capabilities are \
+left as they are: they are sk-capdrop's business.
 
 The kernel clears the parent-death signal when the ids change: sk-user reads it before and \
 sets it again after each change, so sk-unshare --kill-child still holds. The change also \

@@ -14,8 +14,13 @@
 //!    the effective set to nothing, raises them into the ambient set again
 //!    and clears KEEP_CAPS. Whatever the securebits, nothing else is left.
 //!
-//! The bounding set is not touched: shrinking it needs CAP_SETPCAP, which
-//! the documented chain does not keep; it is what sk-capdrop left.
+//! The bounding set: when sk-user holds CAP_SETPCAP (root with its
+//! capabilities, no sk-capdrop before), it lowers the bounding set to what
+//! it passes on, before the switch, so that no setuid-root program or file
+//! capability can give a capability back. Without CAP_SETPCAP (the
+//! documented chain keeps only X, setuid and setgid) it cannot, and the
+//! bounding set stays as sk-capdrop left it; -v says so, and sk-capdrop
+//! --no-new-privs is what keeps an exec from using it.
 //!
 //! A target uid of 0 leaves the capabilities alone: root's are the business
 //! of sk-capdrop, and root gets its bounding set back at exec anyway.
@@ -49,6 +54,10 @@ pub fn switch(t: &Target) -> Result<()> {
     if pass_on.as_ref().is_some_and(|p| !p.is_empty()) {
         nix::sys::prctl::set_keepcaps(true).cannot("set SECBIT_KEEP_CAPS")?;
     }
+    let bounding_lowered = match &pass_on {
+        Some(keep) => lower_bounding(keep)?,
+        None => false,
+    };
     if let Some(groups) = &t.groups {
         set_groups(groups)?;
     }
@@ -68,7 +77,64 @@ pub fn switch(t: &Target) -> Result<()> {
     if before.dumpable && !nix::sys::prctl::get_dumpable().cannot("read the dumpable flag")? {
         nix::sys::prctl::set_dumpable(true).cannot("make the process dumpable again")?;
     }
-    verify(t, pass_on.as_ref(), &before)
+    verify(t, pass_on.as_ref(), &before)?;
+    if bounding_lowered {
+        verify_bounding(pass_on.as_ref().unwrap_or(&CapsHashSet::new()))?;
+    }
+    Ok(())
+}
+
+/// The capabilities of the bounding set, as a mask: read with
+/// PR_CAPBSET_READ up to the last one the kernel knows (also those newer
+/// than the caps crate).
+fn bounding_mask() -> u64 {
+    let mut mask = 0;
+    for index in 0..64u64 {
+        // SAFETY: PR_CAPBSET_READ takes an integer, no pointers.
+        match unsafe { libc::prctl(libc::PR_CAPBSET_READ, index as libc::c_ulong, 0, 0, 0) } {
+            1 => mask |= 1 << index,
+            0 => {}
+            _ => break,
+        }
+    }
+    mask
+}
+
+fn mask_of(set: &CapsHashSet) -> u64 {
+    set.iter().fold(0, |m, c| m | c.bitmask())
+}
+
+/// Lowers the bounding set to `keep` when CAP_SETPCAP allows; says whether
+/// it did.
+fn lower_bounding(keep: &CapsHashSet) -> Result<bool> {
+    let setpcap = caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP)
+        .map_err(caps_error)
+        .cannot("read the effective set")?;
+    let extra = bounding_mask() & !mask_of(keep);
+    if extra == 0 {
+        return Ok(true);
+    }
+    if !setpcap {
+        verbose!(
+            "the bounding set stays as it is ({extra:#x} beyond what is passed on): lowering it needs CAP_SETPCAP"
+        );
+        return Ok(false);
+    }
+    for index in (0..64u64).filter(|i| extra & (1 << i) != 0) {
+        // SAFETY: PR_CAPBSET_DROP takes an integer, no pointers.
+        let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, index as libc::c_ulong, 0, 0, 0) };
+        Errno::result(r)
+            .cannot_with(|| format!("drop capability {index} from the bounding set"))?;
+    }
+    Ok(true)
+}
+
+fn verify_bounding(keep: &CapsHashSet) -> Result<()> {
+    let left = bounding_mask() & !mask_of(keep);
+    if left != 0 {
+        anyhow::bail!("cannot lower the bounding set: it still holds {left:#x}");
+    }
+    Ok(())
 }
 
 /// The ambient capabilities minus setuid and setgid.
