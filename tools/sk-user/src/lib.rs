@@ -17,14 +17,12 @@ pub mod idmap;
 pub mod passwd;
 pub mod resolve;
 pub mod switch;
+pub mod user;
 
 use clap::CommandFactory;
-use sk_common::{exec, inroot, verbose, Result};
+use sk_common::{exec, Result};
 use std::convert::Infallible;
 use std::path::Path;
-
-use cli::Plan;
-use resolve::Target;
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
 pub const MAN_NOTES: &str = "\
@@ -84,48 +82,6 @@ pub fn command() -> clap::Command {
     cli::Cli::command()
 }
 
-/// Resolves `plan` in the root `root` (/ normally: after sk-pivot, the
-/// image), switches this process, sets the environment. `proc` is where
-/// procfs is, for the user namespace's maps.
-pub fn apply(plan: &Plan, root: &Path, proc: &Path) -> Result<()> {
-    let target = resolve(plan, root)?;
-    idmap::check(&target, proc)?;
-    switch::switch(&target)?;
-    verbose!(
-        "switched to uid {} gid {}, groups {}",
-        target.uid,
-        target.gid,
-        target
-            .groups
-            .as_deref()
-            .map(switch::show_gids)
-            .unwrap_or_else(|| "kept".into())
-    );
-    if !plan.keep_env {
-        set_env(&target);
-    }
-    Ok(())
-}
-
-/// HOME, USER and LOGNAME from the passwd entry.
-fn set_env(t: &Target) {
-    match &t.name {
-        Some(name) => {
-            std::env::set_var("USER", name);
-            std::env::set_var("LOGNAME", name);
-        }
-        None => {
-            std::env::remove_var("USER");
-            std::env::remove_var("LOGNAME");
-        }
-    }
-    let home = t.home.clone().unwrap_or_else(|| "/".into());
-    if inroot::open(Path::new(&home), nix::fcntl::OFlag::O_PATH).is_err() {
-        verbose!("HOME {} does not exist", Path::new(&home).display());
-    }
-    std::env::set_var("HOME", home);
-}
-
 /// Parses, applies, executes.
 pub fn main() -> Result<Infallible> {
     let args: cli::Cli = sk_common::cli::parse();
@@ -133,12 +89,6 @@ pub fn main() -> Result<Infallible> {
     let plan = args
         .plan()
         .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
-    apply(&plan, Path::new("/"), Path::new("/proc"))?;
+    user::apply(&plan, Path::new("/"), Path::new("/proc"))?;
     exec::exec(&plan.command)
-}
-
-/// The target's numbers, for callers that resolve without switching.
-pub fn resolve(plan: &Plan, root: &Path) -> Result<Target> {
-    let files = resolve::read_files(plan, root)?;
-    resolve::target(plan, &files).map_err(|e| anyhow::anyhow!("{e}"))
 }
