@@ -19,7 +19,7 @@ const LINKS: [(&str, &[&str], &str, &str); 3] = [
         "sk-rlimit nofile=1024 nproc=64 core=0 as=1G make -j",
         "nofile 64:64",
     ),
-    ("sk-env", &["A=1"], "sk-env -i A=1 env", "set A=1"),
+    ("sk-env", &["A=1"], "sk-env -i A=1 env", "set A"),
 ];
 
 fn each(test: &str, check: impl Fn(&str, &dyn Fn() -> std::process::Command, &str, &str)) {

@@ -31,7 +31,8 @@ pub fn apply(plan: &Plan) -> Result<()> {
     }
     for (name, value) in &plan.set {
         std::env::set_var(name, value);
-        verbose!("set {}={}", name.to_string_lossy(), value.to_string_lossy());
+        // The name only: a value may be a secret, and -v goes to logs.
+        verbose!("set {}", name.to_string_lossy());
     }
     // A PWD that names the old directory misleads shells and programs that
     // trust it; one that is still there follows the change.
