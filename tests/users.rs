@@ -355,3 +355,30 @@ fn rootless_switch_to_an_unmapped_user_is_one_line_and_no_half_switch() {
     out.success();
     assert_eq!(out.stdout, "0\n");
 }
+
+#[test]
+fn groups_by_name_and_the_environment_in_a_debian_root() {
+    let test = "groups_by_name_and_the_environment_in_a_debian_root";
+    let Some(root) = debian_root(test) else {
+        return;
+    };
+    let chain = |args: &[&str]| {
+        run(sk("sk-unshare")
+            .args(["-mp", "sk-pivot"])
+            .arg(&root)
+            .arg("sk-user")
+            .args(args)
+            .args(["sh", "-c", "id -u; id -g; id -G; echo $HOME ${USER-none}"])
+            .env("USER", "caller")
+            .env("HOME", "/caller"))
+    };
+    let out = chain(&["--groups", "adm,100", "nobody:staff"]);
+    out.success();
+    assert_eq!(out.stdout, "65534\n50\n50 4 100\n/nonexistent nobody\n");
+    let out = chain(&["--keep-env", "_apt"]);
+    out.success();
+    assert_eq!(out.stdout, "42\n65534\n65534\n/caller caller\n");
+    chain(&["--groups", "adm,nosuchgroup", "nobody"])
+        .expect_code(125)
+        .one_error_line("sk-user: no group nosuchgroup in /etc/group");
+}
