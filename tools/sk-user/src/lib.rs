@@ -51,9 +51,9 @@ SECBIT_NO_SETUID_FIXUP nothing), and a non-root execve gives the command its amb
 and nothing else. So a capability for a non-root command must come through sk-capdrop \
 before sk-user: sk-capdrop --keep X,setuid,setgid --ambient sk-user USER COMMAND gives \
 COMMAND exactly X. sk-user notes the ambient set it was given, sets KEEP_CAPS, changes the \
-ids, sets the permitted and inheritable sets to that ambient set without setuid and setgid, \
-the effective set to nothing, raises them into the ambient set again and clears KEEP_CAPS; \
-then reads all four sets back. Without an ambient set (the default) a non-root COMMAND has \
+ids, sets the permitted, inheritable and effective sets to that ambient set without setuid \
+and setgid (what the exec of a non-root command gives), raises them into the ambient set \
+again and clears KEEP_CAPS; then reads all four sets back. Without an ambient set (the default) a non-root COMMAND has \
 no capability in its permitted, effective, inheritable or ambient set, whatever the \
 securebits. The bounding set: when sk-user holds CAP_SETPCAP (root with its capabilities, \
 no sk-capdrop before it) it lowers the bounding set to what it passes on, before the switch, \

@@ -10,9 +10,10 @@
 //!    keeps of it all but setuid and setgid: the capabilities to pass on;
 //! 2. sets KEEP_CAPS when there is something to pass on;
 //! 3. setgroups, setresgid, setresuid (CAP_SETGID, CAP_SETUID);
-//! 4. sets the inheritable and permitted sets to exactly what it passes on,
-//!    the effective set to nothing, raises them into the ambient set again
-//!    and clears KEEP_CAPS. Whatever the securebits, nothing else is left.
+//! 4. sets the inheritable, permitted and effective sets to exactly what it
+//!    passes on (what a non-root exec would give), raises them into the
+//!    ambient set again and clears KEEP_CAPS. Whatever the securebits,
+//!    nothing else is left.
 //!
 //! The bounding set: when sk-user holds CAP_SETPCAP (root with its
 //! capabilities, no sk-capdrop before), it lowers the bounding set to what
@@ -184,6 +185,11 @@ fn set_caps(keep: &CapsHashSet) -> Result<()> {
     caps::set(None, CapSet::Permitted, keep)
         .map_err(caps_error)
         .cannot_with(|| format!("set the permitted set to {}", show_caps(keep)))?;
+    // As the exec of a non-root command would make it (E' = A'): a fused
+    // chain, whose next link runs without an exec, holds the same.
+    caps::set(None, CapSet::Effective, keep)
+        .map_err(caps_error)
+        .cannot_with(|| format!("set the effective set to {}", show_caps(keep)))?;
     caps::clear(None, CapSet::Ambient)
         .map_err(caps_error)
         .cannot("clear the ambient set")?;
@@ -255,7 +261,7 @@ fn verify(t: &Target, pass_on: Option<&CapsHashSet>, before: &Before) -> Result<
 fn verify_caps(keep: &CapsHashSet) -> Result<()> {
     for (set, name, want) in [
         (CapSet::Permitted, "permitted", keep.clone()),
-        (CapSet::Effective, "effective", CapsHashSet::new()),
+        (CapSet::Effective, "effective", keep.clone()),
         (CapSet::Inheritable, "inheritable", keep.clone()),
         (CapSet::Ambient, "ambient", keep.clone()),
     ] {
