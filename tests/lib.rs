@@ -26,7 +26,7 @@ pub fn recommended(root: &Path) -> Vec<String> {
 pub fn recommended_keeping(root: &Path, keep: &str) -> Vec<String> {
     words(&format!(
         "sk-unshare -mupin --kill-child sk-cgroup --rm memory=256M pids=128 cpu=50% \
-         sk-pivot {} sk-capdrop --keep {keep} --no-new-privs \
+         sk-pivot {} {MINIMAL_ENV} sk-capdrop --keep {keep} --no-new-privs \
          sk-seccomp --profile docker-default",
         root.display(),
     ))
@@ -42,7 +42,7 @@ pub fn recommended_rootless(root: &Path) -> Vec<String> {
 pub fn recommended_rootless_keeping(root: &Path, keep: &str) -> Vec<String> {
     words(&format!(
         "sk-unshare -U -r -mupin --kill-child \
-         sk-pivot {} sk-capdrop --keep {keep} --no-new-privs \
+         sk-pivot {} {MINIMAL_ENV} sk-capdrop --keep {keep} --no-new-privs \
          sk-seccomp --profile docker-default",
         root.display(),
     ))
@@ -56,6 +56,11 @@ pub fn rootless_in_cgroup(root: &Path, uid: u32, keep: &str) -> Vec<String> {
     v.extend(recommended_rootless_keeping(root, keep));
     v
 }
+
+/// The recommended chain's environment link: nothing of the caller's, what
+/// Docker gives (sk-container adds HOSTNAME, and TERM on a terminal).
+pub const MINIMAL_ENV: &str =
+    "sk-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root";
 
 pub const DOCKER_CAPS_WITHOUT_MKNOD: &str = "chown,dac_override,fsetid,fowner,net_raw,setgid,\
 setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write";
@@ -72,4 +77,43 @@ pub fn root_with_probe(test: &str) -> Option<Rootfs> {
     std::fs::copy(probe, root.path().join("probe")).unwrap();
     sh(&format!("chmod 755 {}", root.path().display())).success();
     Some(root)
+}
+
+/// The cached Debian root of tests/debian_root.rs (debootstrap, kept in
+/// .cache/rootfs-debian between runs), made on first use; None after a
+/// loud skip. The same root and cache as that file's own helper.
+pub fn debian_root(test: &str) -> Option<std::path::PathBuf> {
+    use sk_testkit::{cmd, need_program, need_root, run_within, workspace};
+    use std::sync::OnceLock;
+    static ROOT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+    if !need_root(test) || !need_program(test, "debootstrap", "debootstrap") {
+        return None;
+    }
+    let made = ROOT.get_or_init(|| {
+        let dir = workspace().join(".cache/rootfs-debian");
+        if dir.join("etc/debian_version").exists() {
+            return Ok(dir);
+        }
+        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
+        let out = run_within(
+            cmd(workspace().join("scripts/mkrootfs"))
+                .arg("--debian")
+                .arg(&tmp),
+            std::time::Duration::from_secs(900),
+            None,
+        );
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(format!(
+                "mkrootfs --debian failed: {}",
+                out.stderr.lines().last().unwrap_or("")
+            ));
+        }
+        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
+        Ok(dir)
+    });
+    match made {
+        Ok(dir) => Some(dir.clone()),
+        Err(why) => panic!("{test}: {why}"),
+    }
 }

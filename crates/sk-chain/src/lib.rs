@@ -41,6 +41,9 @@ pub enum Step {
     Capdrop(sk_capdrop::cli::Plan),
     Seccomp(sk_seccomp::cli::Plan),
     Aaexec(sk_aaexec::cli::Plan),
+    User(sk_user::cli::Plan),
+    Rlimit(sk_rlimit::cli::Plan),
+    Env(sk_env::cli::Plan),
 }
 
 /// A whole chain: its links in order, and the command that ends it.

@@ -57,6 +57,9 @@ fn read_link(tool: &'static str, words: &[OsString]) -> Result<(Link, Vec<OsStri
         "sk-capdrop" => link(tool, sk_capdrop::link(words)?, Step::Capdrop),
         "sk-seccomp" => link(tool, sk_seccomp::link(words)?, Step::Seccomp),
         "sk-aaexec" => link(tool, sk_aaexec::link(words)?, Step::Aaexec),
+        "sk-user" => link(tool, sk_user::link(words)?, Step::User),
+        "sk-rlimit" => link(tool, sk_rlimit::link(words)?, Step::Rlimit),
+        "sk-env" => link(tool, sk_env::link(words)?, Step::Env),
         other => unreachable!("{other} is in sk_common::tools::TOOLS but has no step"),
     })
 }

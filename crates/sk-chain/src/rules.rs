@@ -13,6 +13,7 @@ pub fn check(chain: &Chain) -> Result<()> {
         let broken = match &link.step {
             Step::Cgroup(_) => cgroup_after_cgroup_namespace(before),
             Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
+            Step::User(_) => ids_change_before_setuid_is_dropped(before),
             _ => None,
         };
         if let Some(why) = broken {
@@ -60,4 +61,20 @@ fn pivot_needs_a_mount_namespace(before: &[crate::Link]) -> Option<String> {
                 sk_common::error::describe(&e)
             )
         })
+}
+
+/// Changing the uid and gid needs CAP_SETUID and CAP_SETGID: after an
+/// sk-capdrop that dropped them, sk-user could only fail (or, when the ids
+/// are already those asked for, do nothing). sk-user drops them itself.
+fn ids_change_before_setuid_is_dropped(before: &[crate::Link]) -> Option<String> {
+    const SETGID_SETUID: u64 = (1 << 6) | (1 << 7);
+    let dropped = before.iter().any(|l| match &l.step {
+        Step::Capdrop(p) => p.selection.to_drop(u64::MAX) & SETGID_SETUID != 0,
+        _ => false,
+    });
+    dropped.then(|| {
+        "cannot change the user after sk-capdrop dropped setuid or setgid: keep them there \
+         (sk-capdrop --keep ...,setuid,setgid) and sk-user drops them once it has switched"
+            .to_string()
+    })
 }

@@ -102,6 +102,28 @@ pub fn usage_line<P: CommandFactory>(err: &clap::Error) -> String {
     format!("{what} (usage: {usage})")
 }
 
+/// The error for a plan that the parser accepted but `Cli::plan` refused:
+/// one line with the usage, like a parse error.
+pub fn plan_error<P: CommandFactory>(message: String) -> anyhow::Error {
+    let err = P::command().error(ErrorKind::InvalidValue, message);
+    anyhow::anyhow!(usage_line::<P>(&err))
+}
+
+/// Splits a tool's operands into the leading ones that `take` accepts
+/// (KEY=VALUE limits, NAME=VALUE assignments) and the command; a `--`
+/// ends the leading ones and is dropped.
+pub fn split_leading(
+    words: &[OsString],
+    take: impl Fn(&std::ffi::OsStr) -> bool,
+) -> (&[OsString], &[OsString]) {
+    let n = words.iter().take_while(|w| *w != "--" && take(w)).count();
+    let rest = match words.get(n) {
+        Some(w) if w == "--" => &words[n + 1..],
+        _ => &words[n..],
+    };
+    (&words[..n], rest)
+}
+
 /// Turns the command's words into a printable line for `-v` messages.
 pub fn show_command(argv: &[OsString]) -> String {
     argv.iter()
@@ -175,6 +197,20 @@ mod tests {
         let line = usage_line::<Demo>(&err);
         assert!(line.contains("--bogus"), "{line}");
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn leading_operands_stop_at_the_first_other_word_or_double_dash() {
+        let w: Vec<OsString> = ["a=1", "b=2", "cmd", "c=3"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let has_eq = |s: &std::ffi::OsStr| s.to_string_lossy().contains('=');
+        let (lead, rest) = split_leading(&w, has_eq);
+        assert_eq!((lead.len(), rest), (2, &w[2..]));
+        let w: Vec<OsString> = ["a=1", "--", "x=y"].iter().map(OsString::from).collect();
+        let (lead, rest) = split_leading(&w, has_eq);
+        assert_eq!((lead.len(), rest), (1, &w[2..]));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod exec;
 pub mod exit;
 pub mod fd;
 pub mod handoff;
+pub mod inroot;
 pub mod log;
 pub mod mount;
 pub mod parent;

@@ -6,13 +6,16 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-pub const TOOLS: [&str; 6] = [
+pub const TOOLS: [&str; 9] = [
     "sk-unshare",
     "sk-pivot",
     "sk-cgroup",
     "sk-capdrop",
     "sk-seccomp",
     "sk-aaexec",
+    "sk-user",
+    "sk-rlimit",
+    "sk-env",
 ];
 
 /// The tool a command word names (`sk-capdrop`, `/usr/bin/sk-capdrop`), if any.

@@ -14,7 +14,7 @@ struct Tool {
     see_also: &'static str,
 }
 
-const TOOLS: [Tool; 6] = [
+const TOOLS: [Tool; 9] = [
     Tool {
         name: "sk-unshare",
         command: sk_unshare::command,
@@ -50,6 +50,24 @@ const TOOLS: [Tool; 6] = [
         command: sk_aaexec::command,
         notes: sk_aaexec::MAN_NOTES,
         see_also: "aa-exec(8), apparmor(7), apparmor_parser(8), setpriv(1)",
+    },
+    Tool {
+        name: "sk-user",
+        command: sk_user::command,
+        notes: sk_user::MAN_NOTES,
+        see_also: "setpriv(1), gosu(1), su-exec(1), capsh(1), passwd(5), group(5), capabilities(7), user_namespaces(7)",
+    },
+    Tool {
+        name: "sk-rlimit",
+        command: sk_rlimit::command,
+        notes: sk_rlimit::MAN_NOTES,
+        see_also: "prlimit(1), setrlimit(2), setpriority(2), proc(5), sk-cgroup(1)",
+    },
+    Tool {
+        name: "sk-env",
+        command: sk_env::command,
+        notes: sk_env::MAN_NOTES,
+        see_also: "env(1), bwrap(1), environ(7), openat2(2)",
     },
 ];
 

@@ -43,8 +43,9 @@ under the noroot securebit, loses all its capabilities at exec except those in t
 set: add --ambient, which raises the kept capabilities into the inheritable and ambient \
 sets. For that sk-capdrop itself must hold them: as root, or as a user that was given them \
 (setpriv --ambient-caps, a service manager's AmbientCapabilities). A change of uid from root \
-to another user clears the ambient set (the kernel does that on purpose), so a uid change \
-belongs before sk-capdrop in a chain, not after it.
+to another user clears the ambient set (the kernel does that on purpose); sk-user raises it \
+again: sk-capdrop --keep X,setuid,setgid --ambient sk-user USER COMMAND gives a non-root \
+COMMAND exactly X (see sk-user(1)).
 
 Without CAP_SETPCAP (a process that is not root, outside a user namespace of its own) the \
 bounding set cannot shrink, and sk-capdrop refuses, unless --no-new-privs is given: with \

@@ -141,7 +141,8 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
 
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
-        nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
+        // The same code as sk-env -C: resolved inside the new root.
+        sk_common::inroot::chdir(dir)?;
     }
     next()
 }
