@@ -1,0 +1,3 @@
+fn main() {
+    sk_common::run("sk-landlock", sk_landlock::main)
+}
