@@ -25,13 +25,14 @@ use std::path::{Path, PathBuf};
 pub const VAR: &str = "SK_CARRIED";
 
 /// The seckun tools, by the names a chain uses.
-pub const TOOLS: [&str; 6] = [
+pub const TOOLS: [&str; 7] = [
     "sk-unshare",
     "sk-pivot",
     "sk-cgroup",
     "sk-capdrop",
     "sk-seccomp",
     "sk-aaexec",
+    "sk-landlock",
 ];
 
 fn is_tool_word(word: &OsStr) -> bool {

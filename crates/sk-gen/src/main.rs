@@ -14,7 +14,7 @@ struct Tool {
     see_also: &'static str,
 }
 
-const TOOLS: [Tool; 6] = [
+const TOOLS: [Tool; 7] = [
     Tool {
         name: "sk-unshare",
         command: sk_unshare::command,
@@ -50,6 +50,12 @@ const TOOLS: [Tool; 6] = [
         command: sk_aaexec::command,
         notes: sk_aaexec::MAN_NOTES,
         see_also: "aa-exec(8), apparmor(7), apparmor_parser(8), setpriv(1)",
+    },
+    Tool {
+        name: "sk-landlock",
+        command: sk_landlock::command,
+        notes: sk_landlock::MAN_NOTES,
+        see_also: "landlock(7), landlock_create_ruleset(2), setpriv(1), minijail0(1)",
     },
 ];
 

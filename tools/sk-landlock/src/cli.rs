@@ -39,9 +39,9 @@ command cannot be executed; 127 if it is not found.";
     version,
     about = "Restrict what a command may touch with Landlock, then run it",
     long_about = "Puts itself in a Landlock domain that allows only the listed filesystem \
-accesses beneath the listed paths, TCP binds and connects to the listed ports, and (with \
---scope) no signal or abstract UNIX socket connection to processes outside the domain, then \
-executes COMMAND. The restriction holds for root too, whatever its capabilities, and for \
+accesses beneath the listed paths, TCP binds and connects to the listed ports, and no signal \
+or abstract UNIX socket connection to processes outside the domain (scopes), then executes \
+COMMAND. The restriction holds for root too, whatever its capabilities, and for \
 everything COMMAND executes. By default it is strict: everything the kernel's Landlock ABI \
 can restrict is restricted except what is allowed, and a rule the kernel cannot keep is an \
 error.",
