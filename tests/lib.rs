@@ -1,8 +1,10 @@
 //! Shared pieces of the end-to-end tests: the chains users run, built as
 //! argument lists, and the root filesystem they run in.
 
-use sk_testkit::{sh, Rootfs};
-use std::path::Path;
+use sk_testkit::{cmd, need_program, need_root, run_within, sh, workspace, Rootfs};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The headline chain of the README, up to the command:
 /// `sk-unshare -mup sk-cgroup --rm cpu=20000 sk-pivot ROOT sk-capdrop sys_time`.
@@ -72,4 +74,43 @@ pub fn root_with_probe(test: &str) -> Option<Rootfs> {
     std::fs::copy(probe, root.path().join("probe")).unwrap();
     sh(&format!("chmod 755 {}", root.path().display())).success();
     Some(root)
+}
+
+/// The cached Debian root (.cache/rootfs-debian), made by
+/// `scripts/mkrootfs --debian` on first use (a few minutes), or None after
+/// a loud skip. (tests/debian_root.rs has its own copy of this, from
+/// before it was shared.)
+pub fn debian_root(test: &str) -> Option<PathBuf> {
+    static ROOT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    if !need_root(test) || !need_program(test, "debootstrap", "debootstrap") {
+        return None;
+    }
+    let made = ROOT.get_or_init(|| {
+        let dir = workspace().join(".cache/rootfs-debian");
+        if dir.join("etc/debian_version").exists() {
+            return Ok(dir);
+        }
+        // Made under another name and renamed: a half-made root is never used.
+        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
+        let out = run_within(
+            cmd(workspace().join("scripts/mkrootfs"))
+                .arg("--debian")
+                .arg(&tmp),
+            Duration::from_secs(900),
+            None,
+        );
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(format!(
+                "mkrootfs --debian failed: {}",
+                out.stderr.lines().last().unwrap_or("")
+            ));
+        }
+        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
+        Ok(dir)
+    });
+    match made {
+        Ok(dir) => Some(dir.clone()),
+        Err(why) => panic!("{test}: {why}"),
+    }
 }
