@@ -71,6 +71,13 @@ chain drops those capabilities. Some operations are always denied or never media
 Landlock, whatever the rules: see landlock(7) (e.g. mounts are denied in a domain; reading \
 file metadata, chmod and chown are not mediated).";
 
+/// For the chain's ordering check: the links that, when a chain has them,
+/// must come before sk-landlock (its paths are the container's, and the
+/// user change needs what the rules may deny). A seccomp notify
+/// supervisor must also stand before it, outside the domain; sk-seccomp
+/// itself (the filter) comes after it, last.
+pub const COMES_AFTER: [&str; 2] = ["sk-pivot", "sk-user"];
+
 /// The parser, for man pages and completions.
 pub fn command() -> clap::Command {
     cli::Cli::command()

@@ -150,3 +150,49 @@ fn help_has_real_examples_and_print_shows_the_preset() {
         assert!(out.stderr.contains(line), "{line}:\n{}", out.stderr);
     }
 }
+
+#[test]
+fn nothing_of_the_tool_leaks_into_the_command() {
+    // The rule paths' descriptors and the ruleset's are close-on-exec.
+    let mut c = sk("sk-landlock");
+    sk_testkit::only_own_fds(&mut c);
+    let out = run(c.args([
+        "--ro",
+        "/",
+        "--exec",
+        "/",
+        "--rw",
+        "/tmp",
+        "--bind-tcp",
+        "80",
+        "ls",
+        "/proc/self/fd",
+    ]));
+    out.success();
+    assert_eq!(out.stdout, "0\n1\n2\n3\n", "{}", out.stderr);
+}
+
+#[test]
+fn verbose_says_what_the_domain_allows() {
+    let out = run(sk("sk-landlock").args([
+        "-v",
+        "--ro",
+        "/",
+        "--exec",
+        "/",
+        "--bind-tcp",
+        "8080",
+        "--scope",
+        "signal",
+        "true",
+    ]));
+    out.success();
+    assert!(
+        out.stderr.contains(
+            "path rules, TCP bind to port 8080 only, TCP connect to no port, scopes signal; \
+             no_new_privs set"
+        ),
+        "{}",
+        out.stderr
+    );
+}
