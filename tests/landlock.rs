@@ -127,3 +127,44 @@ fn the_container_preset_runs_debians_apt_get() {
         out.stderr
     );
 }
+
+#[test]
+fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
+    let test = "an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    // The hostile image: /tmp -> /, so following it would make all of the
+    // container's root writable.
+    std::fs::remove_dir(root.path().join("tmp")).unwrap();
+    std::os::unix::fs::symlink("/", root.path().join("tmp")).unwrap();
+    let out = run(cmd("sk-unshare")
+        .args(["-mup", "sk-pivot"])
+        .arg(root.path())
+        .args([
+            "sk-landlock",
+            "-v",
+            "--preset",
+            "container",
+            "/bin/sh",
+            "-c",
+        ])
+        .arg("echo x > /tmp/x; echo x > /etc/x; echo x > /x; cat /etc/seckun-rootfs"));
+    out.success();
+    assert_eq!(out.stdout, "this file is inside the container root\n");
+    assert_eq!(
+        out.stderr.matches("Permission denied").count(),
+        3,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("/tmp (a symbolic link)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!root.path().join("x").exists() && !root.path().join("etc/x").exists());
+}
