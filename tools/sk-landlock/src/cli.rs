@@ -12,8 +12,9 @@ use crate::access;
 
 const EXAMPLES: &str = "\
 Examples:
-  Read everything, write only under /tmp, execute only from /usr and /bin:
-    sk-landlock --ro / --rw /tmp --exec /usr --exec /bin sh -c 'echo hi > /tmp/x'
+  Read everything, write only under /tmp, execute only from /usr and /bin
+  (on merged-/usr systems /bin is a link into /usr: --optional leaves it out):
+    sk-landlock --ro / --rw /tmp --exec /usr --exec /bin --optional /bin sh -c 'echo hi > /tmp/x'
   The container preset, after the pivot (the paths are the container's):
     sk-unshare -mup sk-pivot /tmp/myroot sk-landlock --preset container /bin/sh
   A server that may listen on 8080 and connect nowhere:

@@ -258,3 +258,44 @@ fn abi_7_ro_stops_truncate() {
         "old\n"
     );
 }
+
+#[test]
+fn each_feature_fails_closed_below_its_abi() {
+    for (abi, option, needs) in [
+        (
+            "3",
+            ["--bind-tcp", "80"],
+            "--bind-tcp needs ABI 4 (TCP ports)",
+        ),
+        ("3", ["--connect-tcp", "443"], "--connect-tcp needs ABI 4"),
+        (
+            "4",
+            ["--dev", "/dev"],
+            "--dev needs ABI 5 (ioctl on devices)",
+        ),
+        ("5", ["--scope", "signal"], "--scope needs ABI 6 (scopes)"),
+    ] {
+        let out = run(sk("sk-landlock")
+            .env(TEST_ABI, abi)
+            .args(["--ro", "/", "--exec", "/"])
+            .args(option)
+            .args(["sh", "-c", "echo ran"]));
+        out.expect_code(125).one_error_line(&format!(
+            "cannot keep the rules with this kernel's Landlock ABI {abi}: {needs}"
+        ));
+        assert_eq!(out.stdout, "");
+    }
+    // The container preset asks for nothing newer than ABI 3.
+    let out = run(sk("sk-landlock").env(TEST_ABI, "3").args([
+        "--preset",
+        "container",
+        "--print",
+        "true",
+    ]));
+    out.success();
+    assert!(
+        out.stderr.contains("--rw /dev/pts --optional /dev/pts"),
+        "{}",
+        out.stderr
+    );
+}
