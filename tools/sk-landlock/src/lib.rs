@@ -25,7 +25,9 @@ pub const MAN_NOTES: &str = "\
 Landlock (landlock(7)) lets a process restrict itself, without privilege, and the \
 restriction holds for everything it executes and cannot be lifted. It is not bypassed by \
 root or by capabilities such as CAP_DAC_OVERRIDE: a container's root inside the recommended \
-chain gets EACCES outside the --rw paths like anyone else.
+chain gets EACCES outside the --rw paths like anyone else. A process in the domain cannot \
+ptrace one outside it, and under the signal scope (on by default from ABI 6) cannot signal \
+one either: the staying parents of a chain (sk-unshare, sk-cgroup --rm) are out of its reach.
 
 Strict by default. sk-landlock restricts everything the kernel's Landlock ABI can restrict \
 except what the rules allow: all filesystem rights of the ABI, TCP bind and connect (ABI 4; \
