@@ -17,6 +17,13 @@ fn recommended_with_landlock(root: &Path, landlock: &str) -> Vec<String> {
     chain
 }
 
+/// Stderr says "Permission denied" (EACCES) exactly `times` times.
+#[track_caller]
+fn denied(out: &sk_testkit::Output, times: usize) {
+    let n = out.stderr.matches("Permission denied").count();
+    assert_eq!(n, times, "{n} denials instead of {times}:\n{}", out.stderr);
+}
+
 #[test]
 fn root_with_the_recommended_capabilities_cannot_write_outside_rw() {
     let test = "root_with_the_recommended_capabilities_cannot_write_outside_rw";
@@ -39,12 +46,7 @@ fn root_with_the_recommended_capabilities_cannot_write_outside_rw() {
     // dac_override and fowner are there, and do not help.
     assert!(!lines[1].ends_with("0000000000000000"), "{}", out.stdout);
     assert_eq!(lines[2], "tmp-ok");
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        4,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 4);
     assert!(root.path().join("etc/passwd").exists());
     assert!(!root.path().join("etc/x").exists());
 }
@@ -79,12 +81,7 @@ fn the_container_preset_runs_a_busybox_shell() {
         out.stdout,
         "hi\nls-ok\nthis file is inside the container root\nnull-ok\n"
     );
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        3,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 3);
     assert!(
         out.stderr
             .contains("sk-landlock: restricted with Landlock ABI"),
@@ -120,12 +117,7 @@ fn the_container_preset_runs_debians_apt_get() {
         .args(["sk-landlock", "--preset", "container", "/bin/bash", "-c"])
         .arg("ls /var/lib/dpkg >/dev/null; echo x > /var/tmp/x; exit 0"));
     out.success();
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        2,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 2);
 }
 
 #[test]
@@ -155,12 +147,7 @@ fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
         .arg("echo x > /tmp/x; echo x > /etc/x; echo x > /x; cat /etc/seckun-rootfs"));
     out.success();
     assert_eq!(out.stdout, "this file is inside the container root\n");
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        3,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 3);
     assert!(
         out.stderr.contains("/tmp (a symbolic link)"),
         "{}",

@@ -24,6 +24,13 @@ fn landlock_sh(args: &[&str], script: &str) -> Command {
     c
 }
 
+/// Stderr says "Permission denied" (EACCES) exactly `times` times.
+#[track_caller]
+fn denied(out: &sk_testkit::Output, times: usize) {
+    let n = out.stderr.matches("Permission denied").count();
+    assert_eq!(n, times, "{n} denials instead of {times}:\n{}", out.stderr);
+}
+
 #[test]
 fn writes_outside_rw_fail_with_eacces() {
     let t = tree();
@@ -38,12 +45,7 @@ fn writes_outside_rw_fail_with_eacces() {
     ));
     out.success();
     assert_eq!(out.stdout, "rw-ok\n");
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        4,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 4);
     assert_eq!(
         std::fs::read_to_string(t.path().join("other/file")).unwrap(),
         "old\n"
@@ -72,12 +74,7 @@ fn reads_outside_ro_and_rw_fail() {
     ));
     out.success();
     assert_eq!(out.stdout, "old\n");
-    assert_eq!(
-        out.stderr.matches("Permission denied").count(),
-        3,
-        "{}",
-        out.stderr
-    );
+    denied(&out, 3);
 }
 
 #[test]
