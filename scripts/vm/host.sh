@@ -86,7 +86,7 @@ find_busybox() {
 # Builds the release tools; a tool that does not build (work in progress)
 # is left out, and its tests say so, instead of the whole suite failing.
 build_tools() {
-    tools="sk-unshare sk-pivot sk-cgroup sk-capdrop sk-seccomp sk-aaexec"
+    tools="sk-unshare sk-pivot sk-cgroup sk-capdrop sk-seccomp sk-aaexec sk-landlock"
     : >"$cache/built-tools"
     set --
     for t in $tools; do set -- "$@" -p "$t"; done

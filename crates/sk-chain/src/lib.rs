@@ -44,6 +44,7 @@ pub enum Step {
     User(sk_user::cli::Plan),
     Rlimit(sk_rlimit::cli::Plan),
     Env(sk_env::cli::Plan),
+    Landlock(sk_landlock::cli::Plan),
 }
 
 /// A whole chain: its links in order, and the command that ends it.

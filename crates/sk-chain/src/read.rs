@@ -60,6 +60,7 @@ fn read_link(tool: &'static str, words: &[OsString]) -> Result<(Link, Vec<OsStri
         "sk-user" => link(tool, sk_user::link(words)?, Step::User),
         "sk-rlimit" => link(tool, sk_rlimit::link(words)?, Step::Rlimit),
         "sk-env" => link(tool, sk_env::link(words)?, Step::Env),
+        "sk-landlock" => link(tool, sk_landlock::link(words)?, Step::Landlock),
         other => unreachable!("{other} is in sk_common::tools::TOOLS but has no step"),
     })
 }

@@ -10,7 +10,9 @@ use sk_unshare::namespaces::NsType;
 pub fn check(chain: &Chain) -> Result<()> {
     for (i, link) in chain.links.iter().enumerate() {
         let before = &chain.links[..i];
+        let after = &chain.links[i + 1..];
         let broken = match &link.step {
+            Step::Landlock(_) => landlock_binds_what_follows(after),
             Step::Cgroup(_) => cgroup_after_cgroup_namespace(before),
             Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
             Step::User(_) => ids_change_before_setuid_is_dropped(before),
@@ -76,5 +78,28 @@ fn ids_change_before_setuid_is_dropped(before: &[crate::Link]) -> Option<String>
         "cannot change the user after sk-capdrop dropped setuid or setgid: keep them there \
          (sk-capdrop --keep ...,setuid,setgid) and sk-user drops them once it has switched"
             .to_string()
+    })
+}
+
+/// A Landlock domain binds every later link as well as the command: a
+/// pivot or mount inside it is denied, the paths of its rules would be the
+/// host's instead of the container's, sk-user could not read the image's
+/// account files, and a seccomp supervisor would stand inside the domain
+/// it should answer from outside.
+fn landlock_binds_what_follows(after: &[crate::Link]) -> Option<String> {
+    after.iter().find_map(|l| match &l.step {
+        Step::Pivot(_) | Step::User(_) => Some(format!(
+            "cannot restrict with Landlock before {}: put sk-landlock after sk-pivot and sk-user",
+            l.tool
+        )),
+        Step::Unshare(p) if p.create.contains(&NsType::Mnt) || !p.join.is_empty() => Some(
+            "cannot restrict with Landlock before sk-unshare: put sk-landlock after it".to_string(),
+        ),
+        Step::Seccomp(p) if p.supervise.is_some() => Some(
+            "cannot restrict with Landlock before a seccomp supervisor: it must stand outside the \
+             domain (put sk-seccomp --notify/--learn before sk-landlock)"
+                .to_string(),
+        ),
+        _ => None,
     })
 }

@@ -86,6 +86,7 @@ fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
         (Step::User(p), _) => sk_user::apply(p, next),
         (Step::Rlimit(p), _) => sk_rlimit::apply(p, next),
         (Step::Env(p), _) => sk_env::apply(p, next),
+        (Step::Landlock(p), _) => sk_landlock::apply(p, next),
         (Step::Seccomp(p), Some(Item::Seccomp(prep))) => sk_seccomp::stand(p, prep, next),
         // Its request is made just before the command's exec.
         (Step::Aaexec(_), _) => next(),

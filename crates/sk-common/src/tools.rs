@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-pub const TOOLS: [&str; 9] = [
+pub const TOOLS: [&str; 10] = [
     "sk-unshare",
     "sk-pivot",
     "sk-cgroup",
@@ -16,6 +16,7 @@ pub const TOOLS: [&str; 9] = [
     "sk-user",
     "sk-rlimit",
     "sk-env",
+    "sk-landlock",
 ];
 
 /// The tool a command word names (`sk-capdrop`, `/usr/bin/sk-capdrop`), if any.

@@ -14,7 +14,7 @@ struct Tool {
     see_also: &'static str,
 }
 
-const TOOLS: [Tool; 9] = [
+const TOOLS: [Tool; 10] = [
     Tool {
         name: "sk-unshare",
         command: sk_unshare::command,
@@ -68,6 +68,12 @@ const TOOLS: [Tool; 9] = [
         command: sk_env::command,
         notes: sk_env::MAN_NOTES,
         see_also: "env(1), bwrap(1), environ(7), openat2(2)",
+    },
+    Tool {
+        name: "sk-landlock",
+        command: sk_landlock::command,
+        notes: sk_landlock::MAN_NOTES,
+        see_also: "landlock(7), landlock_create_ruleset(2), setpriv(1), minijail0(1)",
     },
 ];
 

@@ -1,0 +1,3 @@
+fn main() {
+    sk_chain::main("sk-landlock")
+}
