@@ -29,6 +29,9 @@ Examples:
   Learn a profile, then use it:
     sk-seccomp --learn /tmp/p.json sh -c 'ls / >/dev/null'
     sk-seccomp --profile /tmp/p.json sh -c 'ls / >/dev/null'
+  Step by step, kill, argument conditions, trap, Docker's profile, user
+  notification: docs/tutorial.md, sections 6 and 7 (seccomp):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-seccomp fails; 126 if the command
 cannot be executed; 127 if it is not found; 128+N if it dies by signal N
