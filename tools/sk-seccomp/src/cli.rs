@@ -22,8 +22,8 @@ Examples:
     sk-seccomp --profile /etc/docker/seccomp.json --kill ptrace bash
   Review the filter:
     sk-seccomp --profile docker-default --pfc /dev/stdout true
-  Let a supervisor create /dev/null's device in a user namespace:
-    sk-unshare -U -r -m sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 mknod /tmp/n c 1 3
+  Let a supervisor outside a user namespace create /dev/null's device inside it:
+    sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 sk-unshare -U -r -m mknod /tmp/n c 1 3
   Name each denied call on stderr:
     sk-seccomp --notify uname --report uname -a
   Learn a profile, then use it:
