@@ -433,3 +433,59 @@ fn the_date_guard_never_sets_the_clock() {
         out.stdout
     );
 }
+
+/// The VM suite's runner of the `console vm` blocks (scripts/vm/tutorial-run,
+/// busybox sh and awk), tried here with the host's busybox: a document that
+/// matches passes, a wrong expected line or exit status fails it.
+#[test]
+fn the_vm_runner_fails_a_wrong_expected_line() {
+    let test = "the_vm_runner_fails_a_wrong_expected_line";
+    if !Path::new("/bin/busybox").exists() {
+        return skip(test, "/bin/busybox is not installed (busybox-static)");
+    }
+    let doc = "\
+```console vm
+$ echo hello; echo error >&2
+hello
+error
+$ cat > $T/f <<'EOF'
+> a.b [x] (y)
+> EOF
+$ cat $T/f; ls $T/none
+a.b [x] (y)
+ls: ...$T/none...
+[exit 1]
+$ seq 1 5
+1
+...
+5
+```
+```console
+$ this block is not for the VM
+```
+";
+    let dir = tempfile::tempdir().unwrap();
+    let try_doc = |text: &str| {
+        let f = dir.path().join("doc.md");
+        std::fs::write(&f, text).unwrap();
+        sk_testkit::run(
+            sk_testkit::cmd("/bin/busybox")
+                .arg("sh")
+                .arg(workspace().join("scripts/vm/tutorial-run"))
+                .arg(&f)
+                .arg("vm"),
+        )
+    };
+    try_doc(doc).success();
+    for wrong in [
+        doc.replace("hello\nerror", "hello\nno error"),
+        doc.replace("a.b [x] (y)\nls", "a.c [x] (y)\nls"),
+        doc.replace("[exit 1]", "[exit 0]"),
+        doc.replace("\n5\n```", "\n6\n```"),
+    ] {
+        let out = try_doc(&wrong);
+        out.expect_code(1);
+        assert!(out.stdout.contains("tutorial line"), "{}", out.stdout);
+    }
+    try_doc("```console\n$ true\n```\n").expect_code(2);
+}
