@@ -294,6 +294,15 @@ fn every_runnable_block_of_the_tutorial_gives_the_output_it_shows() {
         return skip(test, "/bin/busybox is not installed (busybox-static)");
     }
     let blocks = doc::blocks(&tutorial_text()).unwrap();
+    for b in &blocks {
+        for a in &b.attrs {
+            assert!(
+                a == "vm" || a == "as=nobody",
+                "docs/tutorial.md:{}: unknown block attribute {a}",
+                b.line
+            );
+        }
+    }
     assert!(
         blocks.iter().any(|b| b.has("vm")),
         "no block for the VM suite"
