@@ -86,7 +86,7 @@ find_busybox() {
 # Builds the release tools; a tool that does not build (work in progress)
 # is left out, and its tests say so, instead of the whole suite failing.
 build_tools() {
-    tools="sk-unshare sk-pivot sk-cgroup sk-capdrop sk-seccomp sk-aaexec sk-landlock"
+    tools="sk-unshare sk-pivot sk-cgroup sk-capdrop sk-seccomp sk-aaexec sk-user sk-rlimit sk-env sk-landlock"
     : >"$cache/built-tools"
     set --
     for t in $tools; do set -- "$@" -p "$t"; done
@@ -145,6 +145,9 @@ make_initramfs() {
     cp "$vm/init" "$st/init"
     cp "$vm"/stage2 "$vm"/lib.sh "$vm"/t-*.sh "$vm"/d-*.sh "$st/sk/"
     cp -r "$vm/profiles" "$st/sk/profiles"
+    # The tutorial's AppArmor section runs here (t-4-tutorial.sh).
+    cp "$vm/tutorial-run" "$st/sk/tutorial-run"
+    cp "$repo/docs/tutorial.md" "$st/sk/tutorial.md"
     cp "$repo/scripts/mkrootfs" "$st/sk/mkrootfs"
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$st/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$st/etc/group"

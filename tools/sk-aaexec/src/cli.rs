@@ -19,6 +19,9 @@ Examples:
     sk-aaexec --stack -p nohosts cat /etc/hosts
   A profile of the policy namespace lxc:
     sk-aaexec -n lxc -p container-default /bin/sh
+  Step by step, a profile that allows /etc/hosts but not /etc/passwd:
+  docs/tutorial.md, section 8 (AppArmor):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-aaexec fails (the command is then
 never run); 126 if the command cannot be executed; 127 if it is not found.";

@@ -22,6 +22,9 @@ Examples:
     sk-capdrop --no-new-privs --secbits noroot,noroot-locked,no-setuid-fixup,no-setuid-fixup-locked all sh
   Show the sets after the drop:
     sk-capdrop --print sys_time,sys_chroot true
+  Step by step, date -s and chroot refused, a file capability for port 80:
+  docs/tutorial.md, section 5 (capabilities):
+    less docs/tutorial.md
 
 CAPS: a comma list of names (sys_time, CAP_SYS_TIME, cap_sys_time), numbers
 (25), docker-default (14), oci-default (3), or all.

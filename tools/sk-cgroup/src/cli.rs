@@ -30,6 +30,9 @@ Examples:
     sk-cgroup --rm memory=64M pids=32 make -j
   A named group under a given parent, reused if it exists:
     sk-cgroup --parent /sk --name build-1 cpu=50% make
+  Step by step, 20% of a CPU measured, a fork bomb, a memory limit:
+  docs/tutorial.md, section 4 (cgroups):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-cgroup fails (also when --rm cannot
 remove the group); 126 if the command cannot be executed; 127 if it is not

@@ -18,6 +18,9 @@ Examples:
         /tmp/myroot /bin/sh
   Name resolution as on the host:
     sk-unshare -mp sk-pivot --resolv /tmp/myroot wget -qO- http://example.org/
+  Step by step, chroot's escape and why it fails here: docs/tutorial.md,
+  section 2 (pivot_root, /proc, /dev):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-pivot fails (nothing is executed);
 126 if the command cannot be executed; 127 if it is not found.";

@@ -22,13 +22,16 @@ Examples:
     sk-seccomp --profile /etc/docker/seccomp.json --kill ptrace bash
   Review the filter:
     sk-seccomp --profile docker-default --pfc /dev/stdout true
-  Let a supervisor create /dev/null's device in a user namespace:
-    sk-unshare -U -r -m sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 mknod /tmp/n c 1 3
+  Let a supervisor outside a user namespace create /dev/null's device inside it:
+    sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 sk-unshare -U -r -m mknod /tmp/n c 1 3
   Name each denied call on stderr:
     sk-seccomp --notify uname --report uname -a
   Learn a profile, then use it:
     sk-seccomp --learn /tmp/p.json sh -c 'ls / >/dev/null'
     sk-seccomp --profile /tmp/p.json sh -c 'ls / >/dev/null'
+  Step by step, kill, argument conditions, trap, Docker's profile, user
+  notification: docs/tutorial.md, sections 6 and 7 (seccomp):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-seccomp fails; 126 if the command
 cannot be executed; 127 if it is not found; 128+N if it dies by signal N

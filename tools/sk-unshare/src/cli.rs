@@ -24,6 +24,9 @@ Examples:
     sk-unshare -U -r -m id -u
   A minimal init as PID 1 that reaps orphans:
     sk-unshare -mp --init --mount-proc ps -e
+  Step by step, with what you should see: docs/tutorial.md, sections 2 (pid,
+  mount and UTS namespaces), 3 (network), 9 (user) and 10 (time):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-unshare fails; 126 if the command
 cannot be executed; 127 if it is not found; 128+N if it dies by signal N.";
