@@ -86,10 +86,17 @@ NO_NEW_PRIVS AND CHAINS. The kernel accepts a filter from a process only if it h
 no_new_privs, or holds CAP_SYS_ADMIN: otherwise a filter could make a setuid program fail in \
 ways that turn into privilege. sk-seccomp sets no_new_privs; --no-nnp skips it when the \
 process holds CAP_SYS_ADMIN. no_new_privs stays for every later program: setuid and file \
-capabilities no longer raise privileges. The filter stays too, and judges every later \
-program of the chain. So sk-seccomp belongs last in a chain, right before the command: a \
-tool after it would run under the command's filter (an allow list made for the command \
-would kill it), and would lose the privileges its own step needs.
+capabilities no longer raise privileges. A chain runs as one process (see the README, One \
+trusted process), and its filters are loaded just before the command's execve, wherever \
+sk-seccomp stands: they judge the command, never a step of the chain, so a filter that \
+denies mount or pivot_root may stand before sk-pivot. The profile, --dump and --pfc files and \
+--learn's output are opened when the chain is read, on the caller's side, before its first \
+step. The position of sk-seccomp decides only where a --notify or --learn supervisor \
+stands: it forks there, keeping the privileges it has there (before sk-unshare -U, the real \
+CAP_MKNOD its mknod needs), and takes the listener from the chain's last process with \
+pidfd_getfd(2) after that process sent it a pidfd and the listener's number, before loading; \
+the last process then waits for one byte from the supervisor before its execve, so no call \
+the filter could hold is made before the supervisor holds the listener.
 
 ARCHITECTURES. An x86_64 process can make 32-bit system calls (int 0x80), which the kernel \
 tags with another architecture and other syscall numbers. A filter lists the native \
