@@ -430,6 +430,34 @@ fn ordering_rules_are_checked_up_front() {
     out.expect_code(125).one_error_line("sk-unshare -m");
     assert!(cgroup_dirs_named(&name).is_empty());
     assert_eq!(mount_table(), before);
+    let r = root.path().display();
+    for (line, rule) in [
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-capdrop setuid sk-user 1 /bin/true"),
+            "after sk-capdrop dropped setuid",
+        ),
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-user 1 sk-rlimit --oom-score-adj 5 /bin/true"),
+            "put sk-rlimit --oom-score-adj before sk-user",
+        ),
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-landlock --preset container sk-pivot {r} /bin/true"),
+            "before sk-pivot",
+        ),
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot {r} sk-landlock --preset container sk-user 1 /bin/true"),
+            "before sk-user",
+        ),
+        (
+            format!("sk-cgroup --name {name} pids=10 sk-landlock --allow-nothing sk-seccomp --notify mkdir /bin/true"),
+            "seccomp supervisor",
+        ),
+    ] {
+        let out = run(&mut chain(&words(&line)));
+        out.expect_code(125).one_error_line(rule);
+        assert!(cgroup_dirs_named(&name).is_empty(), "{line}");
+        assert_eq!(mount_table(), before, "{line}");
+    }
 }
 
 /// An error that only the new root can show (a --chdir that is not there)
@@ -526,7 +554,7 @@ fn fused_and_unfused_chains_leave_the_same_process() {
     let Some(state) = c_program(test, "state") else {
         return;
     };
-    std::fs::copy(state, root.path().join("state")).unwrap();
+    std::fs::copy(state, root.path().join("bin/chain-state")).unwrap();
     sh(&format!("chmod 755 {}", root.path().display())).success();
     let r = root.path().display().to_string();
     let host_ns: Vec<String> = ["mnt", "pid", "net", "uts", "ipc", "user", "cgroup", "time"]
@@ -548,6 +576,16 @@ fn fused_and_unfused_chains_leave_the_same_process() {
         format!("sk-unshare -mupin --init sk-pivot --ro-bind /etc:/mnt {r} sk-capdrop --keep net_bind_service,kill --ambient"),
         format!("sk-seccomp --notify mkdir sk-unshare -mp sk-pivot {r} sk-capdrop --no-new-privs sys_admin"),
         format!("sk-unshare -m sk-capdrop --secbits keep-caps sys_time sk-pivot {r} sk-seccomp --errno EPERM:mkdir"),
+        format!("sk-unshare -mun --hostname seckun-1 sk-pivot {r} sk-capdrop --keep chown,kill"),
+        format!(
+            "sk-unshare -mp sk-pivot {r} sk-rlimit --oom-score-adj 300 nofile=64 core=0 \
+             sk-capdrop --keep net_bind_service,setuid,setgid --ambient sk-user 1000:1000 \
+             sk-env -i -C /tmp PATH=/bin A=1 sk-landlock --preset container"
+        ),
+        format!(
+            "setpriv --reuid=65534 --regid=65534 --clear-groups -- sk-unshare -U -r -mp \
+             sk-pivot {r} sk-rlimit nproc=64 sk-env -u HOME sk-capdrop all"
+        ),
     ];
     for line in chains {
         let args = words(&line);
@@ -555,7 +593,9 @@ fn fused_and_unfused_chains_leave_the_same_process() {
             .iter()
             .map(|fuse| {
                 let mut c = chain(&args);
-                c.env("SK_FUSE", fuse).arg("/state").args(&host_ns);
+                c.env("SK_FUSE", fuse)
+                    .arg("/bin/chain-state")
+                    .args(&host_ns);
                 let out = run(&mut c);
                 out.success();
                 out

@@ -24,6 +24,7 @@ pub mod read;
 pub mod rules;
 pub mod run;
 
+use sk_common::Cannot;
 use std::ffi::OsString;
 
 /// One link of a chain: the tool, its own `-v`, and its step's plan.
@@ -60,6 +61,13 @@ pub struct Chain {
 /// names the first link whatever argv[0] says.
 pub fn main(tool: &'static str) -> ! {
     sk_common::run(tool, || {
+        // Not dumpable until the command's exec (which makes it dumpable
+        // again): while the chain holds the caller's fds (its /proc, the
+        // files it opened) no process of the container it joins or makes may
+        // ptrace it or open them through /proc/PID/fd, as runc's init after
+        // CVE-2016-9962. Every process of the chain, fused or entered by a
+        // real exec, starts so.
+        nix::sys::prctl::set_dumpable(false).cannot("make the chain non-dumpable")?;
         let start = sk_common::handoff::take_inherited()?;
         let argv: Vec<OsString> = std::env::args_os().collect();
         let chain = read::read(tool, argv)?;

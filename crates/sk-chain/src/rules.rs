@@ -16,6 +16,7 @@ pub fn check(chain: &Chain) -> Result<()> {
             Step::Cgroup(_) => cgroup_after_cgroup_namespace(before),
             Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
             Step::User(_) => ids_change_before_setuid_is_dropped(before),
+            Step::Rlimit(p) if p.oom_score_adj.is_some() => oom_score_adj_after_a_user(before),
             _ => None,
         };
         if let Some(why) = broken {
@@ -102,4 +103,18 @@ fn landlock_binds_what_follows(after: &[crate::Link]) -> Option<String> {
         ),
         _ => None,
     })
+}
+
+/// The chain is not dumpable until the command's exec (see sk_chain::main),
+/// so after sk-user has left uid 0 its /proc/self files belong to root and
+/// oom_score_adj cannot be written.
+fn oom_score_adj_after_a_user(before: &[crate::Link]) -> Option<String> {
+    before
+        .iter()
+        .any(|l| matches!(l.step, Step::User(_)))
+        .then(|| {
+            "cannot set oom_score_adj after sk-user: the chain's /proc/self belongs to root \
+             until the command's exec; put sk-rlimit --oom-score-adj before sk-user"
+                .to_string()
+        })
 }

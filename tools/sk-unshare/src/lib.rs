@@ -22,7 +22,7 @@ use clap::CommandFactory;
 use nix::unistd::{getegid, geteuid};
 use sk_common::cli::Parsed;
 use sk_common::parent::{fork_and_wait, Lifeline};
-use sk_common::{verbose, Next, Result};
+use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
 
@@ -75,8 +75,19 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let joined = namespaces::open_joins(&plan.join)?;
     let writer = idmap::prepare(&plan.idmap)?;
     namespaces::join(joined)?;
+    // The chain is not dumpable (sk_chain::main); a process writes its own
+    // uid_map, gid_map and setgroups only while it is, since those files
+    // belong to root otherwise. The new user namespace holds nothing but
+    // this process meanwhile.
+    let own_maps = plan.create.contains(&NsType::User);
+    if own_maps {
+        nix::sys::prctl::set_dumpable(true).cannot("make the process dumpable for its maps")?;
+    }
     namespaces::create(&plan.create, euid.is_root())?;
     idmap::write(writer, &plan.idmap)?;
+    if own_maps {
+        nix::sys::prctl::set_dumpable(false).cannot("make the process non-dumpable")?;
+    }
     if let Some((monotonic, boottime)) = plan.time_offsets {
         timens::write_offsets(monotonic, boottime)?;
     }
