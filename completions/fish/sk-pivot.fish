@@ -2,6 +2,7 @@ complete -c sk-pivot -l mask -d 'Also mask PATH (inside NEWROOT): /dev/null on a
 complete -c sk-pivot -l ro -d 'Also make PATH (inside NEWROOT) read-only (repeatable)' -r -F
 complete -c sk-pivot -l bind -d 'Bind-mount the host\'s SRC on DST inside NEWROOT (SRC alone: the same path inside); repeatable, applied in the order given' -r
 complete -c sk-pivot -l ro-bind -d 'As --bind, read-only (recursively)' -r
+complete -c sk-pivot -l dev-bind -d 'As --bind, with device nodes under SRC usable inside (UNSAFE: every other bind is nodev; see NOTES)' -r
 complete -c sk-pivot -l tmpfs -d 'Mount a tmpfs on DST inside NEWROOT; OPTIONS: size=N[k|m|g|%], mode=OCTAL, nr_inodes=N (repeatable)' -r
 complete -c sk-pivot -l chdir -d 'Change to DIR (inside NEWROOT) instead of /' -r -F
 complete -c sk-pivot -l propagation -d 'Mount propagation of / before anything is mounted: private (nothing goes in or out) or slave (host mounts still come in)' -r -f -a "private\t''
