@@ -11,9 +11,10 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use sk_common::{error::errno_of, fd, verbose, Cannot, Result};
 use std::io::Write as _;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use crate::devices;
 use crate::hierarchy::Target;
 use crate::limits::Version;
 
@@ -166,8 +167,38 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
                 .cannot_with(|| format!("set {key} (write {} to {})", w.value, file.display()))?;
             verbose!("wrote {} to {}", w.value, file.display());
         }
+        if let Some(rules) = &t.program {
+            let dir = group.parts.last().map(|p| p.handle.dir.as_fd());
+            if let Some(dir) = dir {
+                devices::attach(dir, rules).map_err(|(what, e)| {
+                    anyhow::Error::new(e).context(format!(
+                        "cannot {what} for cgroup {}{}",
+                        t.dir.display(),
+                        bpf_hint(e)
+                    ))
+                })?;
+                verbose!(
+                    "attached a device program to {} ({} allow rules over deny-all)",
+                    t.dir.display(),
+                    rules.len()
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// Why bpf(2) usually refuses, told after the error.
+fn bpf_hint(e: Errno) -> &'static str {
+    match e {
+        Errno::EPERM => {
+            " (loading a BPF program needs CAP_BPF or CAP_SYS_ADMIN in the initial user \
+             namespace)"
+        }
+        Errno::ENOSYS => " (this kernel has no bpf(2))",
+        Errno::EINVAL => " (this kernel has no cgroup device programs: CONFIG_CGROUP_BPF)",
+        _ => "",
+    }
 }
 
 /// Makes the group's directory; true when this run made it.
@@ -342,6 +373,7 @@ mod tests {
                 })
                 .collect(),
             helper: false,
+            program: None,
         }
     }
 

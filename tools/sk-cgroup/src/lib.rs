@@ -12,6 +12,7 @@
 //!    remove it), waits, and removes it.
 
 pub mod cli;
+pub mod devices;
 pub mod group;
 pub mod hierarchy;
 pub mod limits;
@@ -74,6 +75,26 @@ clone3(CLONE_INTO_CGROUP) (Linux 5.7), which saves the migration; elsewhere it i
 joins by writing its pid to cgroup.procs. What --rm costs: a fork, a process that stays \
 for the command's lifetime (about 1.4 MB resident), and the removal; measured here about \
 0.26 ms per run over a plain sk-cgroup (bench/cgroup.sh, bench/RESULTS.md).
+
+Device rules (--devices, --device-rule) deny every device node but the ones allowed, on \
+every open and mknod by a process of the group, whatever the mounts and the capabilities \
+say: a disk node made with mknod, or shipped in an image, does not open. A rule is written \
+as in cgroup v1's devices.allow: TYPE MAJOR:MINOR ACCESS, TYPE c (character), b (block) or \
+a (all), MAJOR and MINOR a number or * (any), ACCESS letters of r (read), w (write) and m \
+(mknod); a alone allows everything. --devices default is runc's built-in allow list, which \
+Docker and Podman containers get: c *:* m and b *:* m (mknod of any node; opening it is \
+another matter), /dev/null (1:3), zero (1:5), full (1:7), random (1:8), urandom (1:9), tty \
+(5:0), ptmx (5:2), the ptys (136:*) and /dev/net/tun (10:200). --devices none allows no \
+device at all. --device-rule adds to the preset. A rule that does not parse is an error \
+before anything is made. On cgroup v1 the rules go to the devices hierarchy: a to \
+devices.deny, then each rule to devices.allow. Cgroup v2 has no such files: sk-cgroup \
+generates a small BPF program of type BPF_PROG_TYPE_CGROUP_DEVICE from the rules, loads it \
+and attaches it to the group (bpf(2), BPF_F_ALLOW_MULTI, so the programs of the parent \
+groups keep applying; loading needs CAP_BPF or CAP_SYS_ADMIN, so not in a user \
+namespace). Where the v1 devices hierarchy exists it is used; where only v2 is mounted, the \
+program; on a hybrid host --cgroup-root naming the cgroup2 mount puts the group, and the \
+program, in the unified hierarchy, where the kernel checks it as well as the v1 rules. A \
+group can never allow more than its parent.
 
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
