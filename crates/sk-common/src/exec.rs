@@ -1,7 +1,7 @@
 //! The last step of every tool: execve the rest of argv.
 
 use crate::cli::show_command;
-use crate::{carry, exit, log, verbose};
+use crate::{carry, exit, log, reclaim, verbose};
 use nix::errno::Errno;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -58,6 +58,10 @@ pub fn exec(argv: &[OsString]) -> ! {
         fail_exec(argv, errno)
     }
     carry::drop_all();
+    if !carry::is_tool_word(&argv[0]) {
+        // Only a seckun link may talk to the staying parent.
+        reclaim::drop_inherited();
+    }
     verbose!("executing {}", show_command(argv));
     let errno = match nix::unistd::execvp(&cargs[0], &cargs) {
         Ok(never) => match never {},

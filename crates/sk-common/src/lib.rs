@@ -20,6 +20,7 @@
 //! ```
 
 pub mod carry;
+pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod exec;
@@ -28,6 +29,7 @@ pub mod fd;
 pub mod log;
 pub mod mount;
 pub mod parent;
+pub mod reclaim;
 
 pub use error::{Cannot, Result};
 

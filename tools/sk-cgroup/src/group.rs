@@ -7,11 +7,9 @@
 
 use anyhow::anyhow;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
-use sk_common::{error::errno_of, fd, verbose, Cannot, Result};
+use sk_common::{error::errno_of, verbose, Cannot, Result};
 use std::io::Write as _;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use crate::devices;
@@ -35,58 +33,13 @@ pub struct Part {
 }
 
 /// Descriptors of a group's directory and of its parent, opened when the
-/// group is made. The --rm parent empties and removes the group through
-/// them, not through paths: a later step of the chain (sk-pivot) pivots
-/// the root of the mount namespace the parent shares, and detaches the old
-/// one, after which /sys/fs/cgroup leads nowhere. (Close-on-exec, and the
-/// staying parent is not dumpable: the command cannot reach them.)
-#[derive(Debug)]
-pub struct Handle {
-    pub parent: OwnedFd,
-    pub dir: OwnedFd,
-}
-
-impl Handle {
-    pub fn open(dir: &Path) -> Result<Handle> {
-        let open = |p: &Path| {
-            fd::open(p, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
-                .cannot_with(|| format!("open cgroup {}", p.display()))
-        };
-        let parent = dir.parent().unwrap_or(Path::new("/"));
-        Ok(Handle {
-            parent: open(parent)?,
-            dir: open(dir)?,
-        })
-    }
-
-    /// rmdir of the group.
-    pub fn remove(&self, dir: &Path) -> nix::Result<()> {
-        let name = dir.file_name().unwrap_or_default();
-        nix::unistd::unlinkat(&self.parent, name, nix::unistd::UnlinkatFlags::RemoveDir)
-    }
-
-    /// An interface file of the group, read.
-    pub fn read(&self, file: &str) -> std::io::Result<String> {
-        let f = nix::fcntl::openat(
-            &self.dir,
-            file,
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
-        std::io::read_to_string(std::fs::File::from(f))
-    }
-
-    /// An interface file of the group, written in one write(2).
-    pub fn write(&self, file: &str, value: &str) -> std::io::Result<()> {
-        let f = nix::fcntl::openat(
-            &self.dir,
-            file,
-            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
-        std::fs::File::from(f).write_all(value.as_bytes())
-    }
-}
+/// group is made. The staying parent (--rm, or one of the chain's that the
+/// group is handed to) empties and removes the group through them, not
+/// through paths: a later step of the chain (sk-pivot) pivots the root of
+/// the mount namespace the parent shares, and detaches the old one, after
+/// which /sys/fs/cgroup leads nowhere. (Close-on-exec, and the staying
+/// parent is not dumpable: the command cannot reach them.)
+pub use sk_common::cgroup::Handle;
 
 /// Writes `value` to an interface file in one write(2), as cgroupfs wants;
 /// never creates the file.

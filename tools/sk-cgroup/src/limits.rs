@@ -139,6 +139,14 @@ impl Limits {
         self.typed.is_empty()
     }
 
+    /// A limit as typed (`memory=64M`), if it was given.
+    pub fn shown(&self, key: &str) -> Option<String> {
+        self.typed
+            .iter()
+            .any(|(k, _)| k == key)
+            .then(|| self.typed(key))
+    }
+
     fn typed(&self, key: &str) -> String {
         let value = self
             .typed

@@ -139,6 +139,8 @@ pub fn main() -> Result<Infallible> {
     // from whatever the new root holds under their names (see
     // sk_common::carry); after the pivot the host's copies are out of reach.
     sk_common::carry::carry_tools(&args.command)?;
+    // Nothing that runs inside the new root talks to a staying parent.
+    sk_common::reclaim::drop_inherited();
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
         nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
