@@ -54,6 +54,10 @@ pub struct Reclaim {
 
 impl Reclaim {
     pub fn new() -> Result<Reclaim> {
+        // A socket of an outer chain's parent ends here: this parent is the
+        // one its child's groups are handed to, and the outer one must not
+        // leak on through the new child.
+        drop_inherited();
         let (parent, child) = socketpair(
             AddressFamily::Unix,
             SockType::SeqPacket,
