@@ -191,6 +191,8 @@ fn the_socket_to_the_parent_never_reaches_the_command() {
             root.path().display()
         ),
         "sk-unshare -mp sk-capdrop sys_time sh -c".to_string(),
+        // sk-seccomp executes the command its own way.
+        "sk-unshare -mp sk-seccomp --profile docker-default sh -c".to_string(),
         format!("sk-unshare -mp sk-pivot {} sh -c", root.path().display()),
     ] {
         let out = chain(&line, &[probe]);

@@ -223,8 +223,11 @@ fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
 }
 
 /// Without --rm: hands the group to the chain's staying parent, if there
-/// is one, then joins it; the command is executed in place.
-fn join_in_place(group: &Group, plan: &cli::Plan, heir: Option<Sender>) -> Result<()> {
+/// is one, then joins it; the command is executed in place. A chain fused
+/// into one process passes the [`Sender`] its staying parent made
+/// ([`sk_common::reclaim::Reclaim::into_sender`]); a chain of execs finds
+/// it with [`Sender::from_env`].
+pub fn join_in_place(group: &Group, plan: &cli::Plan, heir: Option<Sender>) -> Result<()> {
     if let Some(heir) = &heir {
         if let Err(e) = group.hand_over(heir, &plan.limits) {
             group.remove_created();

@@ -87,6 +87,8 @@ impl Launch {
                 // The command is no tool of ours: the carried copies and
                 // their variable must not reach it.
                 carry::drop_all();
+                // Nor the socket to the chain's staying parent.
+                sk_common::reclaim::drop_inherited();
                 let path_var = std::env::var_os("PATH");
                 match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
                     Ok(p) => p,
