@@ -120,30 +120,37 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
                 .cannot_with(|| format!("set {key} (write {} to {})", w.value, file.display()))?;
             verbose!("wrote {} to {}", w.value, file.display());
         }
-        if let Some(rules) = &t.program {
-            let dir = group.parts.last().map(|p| p.handle.dir.as_fd());
-            if let Some(dir) = dir {
-                devices::attach(dir, rules).map_err(|(what, e)| {
-                    anyhow::Error::new(e).context(format!(
-                        "cannot {what} for cgroup {}{}",
-                        t.dir.display(),
-                        bpf_hint(e)
-                    ))
-                })?;
-                verbose!(
-                    "attached a device program to {} ({} allow rules over deny-all)",
-                    t.dir.display(),
-                    rules.len()
-                );
-            }
+        if let (Some(rules), Some(part)) = (&t.program, group.parts.last()) {
+            attach_program(part, rules)?;
         }
     }
     Ok(())
 }
 
+/// v2: the device rules, as a program attached to the group.
+fn attach_program(part: &Part, rules: &[devices::Rule]) -> Result<()> {
+    devices::attach(part.handle.dir.as_fd(), rules).map_err(|(what, e)| {
+        anyhow::Error::new(e).context(format!(
+            "cannot {what} for cgroup {}{}",
+            part.dir.display(),
+            bpf_hint(what, e)
+        ))
+    })?;
+    verbose!(
+        "attached a device program to {} ({} allow rules over deny-all)",
+        part.dir.display(),
+        rules.len()
+    );
+    Ok(())
+}
+
 /// Why bpf(2) usually refuses, told after the error.
-fn bpf_hint(e: Errno) -> &'static str {
+fn bpf_hint(what: &str, e: Errno) -> &'static str {
     match e {
+        Errno::EPERM if what.starts_with("attach") => {
+            " (a parent group has a device program that allows no other: one attached \
+             without BPF_F_ALLOW_MULTI)"
+        }
         Errno::EPERM => {
             " (loading a BPF program needs CAP_BPF or CAP_SYS_ADMIN in the initial user \
              namespace)"
