@@ -9,7 +9,7 @@ complete -c sk-pivot -l propagation -d 'Mount propagation of / before anything i
 slave\t''"
 complete -c sk-pivot -s v -l verbose -d 'Say on stderr what the step did'
 complete -c sk-pivot -l no-proc -d 'Do not mount a fresh /proc'
-complete -c sk-pivot -l no-dev -d 'Do not build a /dev (leave NEWROOT\'s own /dev as it is)'
+complete -c sk-pivot -l no-dev -d 'Do not build a /dev (leave NEWROOT\'s own /dev as it is; nodev, as all of NEWROOT: its nodes do not open)'
 complete -c sk-pivot -l dev-host -d 'Bind the host\'s whole /dev instead of a minimal one (UNSAFE: every host device, disks and /dev/mem included, is reachable inside)'
 complete -c sk-pivot -l devtmpfs -d 'Mount a devtmpfs on /dev instead of a minimal one (UNSAFE: devtmpfs is the host\'s one device tree, with every device the kernel knows)'
 complete -c sk-pivot -l sys -d 'Mount /sys, read-only'

@@ -16,6 +16,8 @@ Examples:
   A read-only root with a scratch tmpfs and the host's data read-only:
     sk-unshare -mp sk-pivot --read-only --tmpfs /tmp:size=64m --ro-bind /srv/data:/data \\
         /tmp/myroot /bin/sh
+  One device of the host inside (its node opens; every other bind is nodev):
+    sk-unshare -mp sk-pivot --dev-bind /dev/fuse /tmp/myroot /bin/sh
   Name resolution as on the host:
     sk-unshare -mp sk-pivot --resolv /tmp/myroot wget -qO- http://example.org/
 
@@ -68,7 +70,8 @@ pub struct Cli {
     #[arg(long)]
     pub no_proc: bool,
 
-    /// Do not build a /dev (leave NEWROOT's own /dev as it is)
+    /// Do not build a /dev (leave NEWROOT's own /dev as it is; nodev, as all
+    /// of NEWROOT: its nodes do not open)
     #[arg(long, conflicts_with_all = ["dev_host", "devtmpfs"])]
     pub no_dev: bool,
 
