@@ -17,9 +17,20 @@
 //! parent fd holds under that name), reads the counters, prints the lines
 //! of [`Events`], empties and removes the groups.
 //!
-//! In a chain fused into one process (no exec between the links) the same
-//! objects are used without the variable: [`Reclaim::into_sender`] in the
-//! child, [`Sender::send`] from sk-cgroup's apply.
+//! What a staying parent calls (this is what
+//! [`crate::parent::fork_and_wait`] does):
+//!
+//! ```text
+//! let groups = Reclaim::new()?;            // before fork
+//! // child, chain of execs:   groups.into_child()?   (sets SK_CGROUP_RETURN)
+//! // child, fused chain:      let heir = groups.into_sender();
+//! //                          sk_cgroup::join_in_place(&group, &plan, Some(heir))?
+//! // parent:
+//! let reclaimer = groups.into_parent();
+//! let code = parent.wait(child);           // sk_common::parent::Parent
+//! reclaimer.finish(code);                  // the OOM/pids line, then rmdir
+//! exit::exit(code)
+//! ```
 
 use crate::cgroup::{self, Events, Handle, Part};
 use crate::error::{Cannot, Result};
