@@ -15,9 +15,10 @@ pub fn headline(root: &Path) -> Vec<String> {
 }
 
 /// The recommended chain for "run this root like Docker would": every
-/// namespace, limits, a pivoted root with masks, Docker's capability set
-/// without MKNOD (no device cgroup guards mknod here, see README), no new
-/// privileges, and Docker's seccomp profile, last.
+/// namespace, limits and Docker's device rules, a pivoted root with masks,
+/// Docker's capability set (here without MKNOD; the README's chain keeps
+/// it, guarded by the device rules), no new privileges, and Docker's
+/// seccomp profile, last.
 pub fn recommended(root: &Path) -> Vec<String> {
     recommended_keeping(root, DOCKER_CAPS_WITHOUT_MKNOD)
 }
@@ -25,7 +26,7 @@ pub fn recommended(root: &Path) -> Vec<String> {
 /// The recommended chain with another set of kept capabilities.
 pub fn recommended_keeping(root: &Path, keep: &str) -> Vec<String> {
     words(&format!(
-        "sk-unshare -mupin --kill-child sk-cgroup --rm memory=256M pids=128 cpu=50% \
+        "sk-unshare -mupin --kill-child sk-cgroup --devices default memory=256M pids=128 cpu=50% \
          sk-pivot {} {MINIMAL_ENV} sk-capdrop --keep {keep} --no-new-privs \
          sk-seccomp --profile docker-default",
         root.display(),

@@ -2,13 +2,14 @@ complete -c sk-pivot -l mask -d 'Also mask PATH (inside NEWROOT): /dev/null on a
 complete -c sk-pivot -l ro -d 'Also make PATH (inside NEWROOT) read-only (repeatable)' -r -F
 complete -c sk-pivot -l bind -d 'Bind-mount the host\'s SRC on DST inside NEWROOT (SRC alone: the same path inside); repeatable, applied in the order given' -r
 complete -c sk-pivot -l ro-bind -d 'As --bind, read-only (recursively)' -r
+complete -c sk-pivot -l dev-bind -d 'As --bind, with device nodes under SRC usable inside (UNSAFE: every other bind is nodev; see NOTES)' -r
 complete -c sk-pivot -l tmpfs -d 'Mount a tmpfs on DST inside NEWROOT; OPTIONS: size=N[k|m|g|%], mode=OCTAL, nr_inodes=N (repeatable)' -r
 complete -c sk-pivot -l chdir -d 'Change to DIR (inside NEWROOT) instead of /' -r -F
 complete -c sk-pivot -l propagation -d 'Mount propagation of / before anything is mounted: private (nothing goes in or out) or slave (host mounts still come in)' -r -f -a "private\t''
 slave\t''"
 complete -c sk-pivot -s v -l verbose -d 'Say on stderr what the step did'
 complete -c sk-pivot -l no-proc -d 'Do not mount a fresh /proc'
-complete -c sk-pivot -l no-dev -d 'Do not build a /dev (leave NEWROOT\'s own /dev as it is)'
+complete -c sk-pivot -l no-dev -d 'Do not build a /dev (leave NEWROOT\'s own /dev as it is; nodev, as all of NEWROOT: its nodes do not open)'
 complete -c sk-pivot -l dev-host -d 'Bind the host\'s whole /dev instead of a minimal one (UNSAFE: every host device, disks and /dev/mem included, is reachable inside)'
 complete -c sk-pivot -l devtmpfs -d 'Mount a devtmpfs on /dev instead of a minimal one (UNSAFE: devtmpfs is the host\'s one device tree, with every device the kernel knows)'
 complete -c sk-pivot -l sys -d 'Mount /sys, read-only'

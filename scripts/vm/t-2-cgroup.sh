@@ -125,3 +125,45 @@ test_cgroup_inside_a_cgroup_nests_or_fails_closed() {
         *) why "exit status $CODE; stderr: $ERR" ;;
     esac
 }
+
+# Issue 14, item 4: device rules are a BPF_PROG_TYPE_CGROUP_DEVICE program on
+# pure v2. The nodes are made on the VM's root (not nodev), so that only the
+# program can stop them; the control run without rules opens them.
+test_cgroup_v2_device_rules_refuse_a_mknoded_node_and_keep_dev_null() {
+    need_tool sk-cgroup || return
+    d=/devrules-$$
+    mkdir -p $d || { why "cannot make $d"; return 1; }
+    blk=$(awk 'NR > 2 && NF == 4 { print $1 " " $2; exit }' /proc/partitions)
+    probe="mknod $d/kmsg c 1 11 || echo MKNOD-FAILED
+        if true < $d/kmsg; then echo KMSG-OPENED; else echo KMSG-REFUSED; fi
+        if [ -n \"$blk\" ]; then mknod $d/disk b $blk; true < $d/disk && echo DISK-OPENED; fi
+        echo x > /dev/null && echo NULL-OK"
+    run sk-cgroup sh -c "$probe"
+    rm -f $d/kmsg $d/disk
+    want_code 0 && want_out_has KMSG-OPENED || return
+    run sk-cgroup --devices default sh -c "$probe"
+    rm -rf $d
+    want_code 0 || return
+    case $OUT in *KMSG-OPENED*|*DISK-OPENED*) why "a node opened under the device rules: $OUT"; return 1 ;; esac
+    want_out_has KMSG-REFUSED && want_out_has NULL-OK && want_err "Operation not permitted"
+}
+
+test_cgroup_v2_a_bad_device_rule_is_125_and_makes_nothing() {
+    need_tool sk-cgroup || return
+    run sk-cgroup --name badrule --device-rule 'c 1:3 rwx' touch /tmp/badrule-ran
+    want_code 125 && want_one_err_line "invalid device rule" && want_no_file /tmp/badrule-ran || return
+    [ ! -e /sys/fs/cgroup/badrule ] || why "the group was made"
+}
+
+# Issue 14, item 7: sk-unshare's staying parent removes the group the chain's
+# sk-cgroup made, and says when the OOM killer ended the command.
+test_cgroup_the_staying_parent_removes_the_group_and_tells_the_oom_kill() {
+    need_tool sk-unshare && need_tool sk-cgroup || return
+    run sk-unshare -mp sk-cgroup pids=16 cat /proc/self/cgroup
+    want_code 0 || return
+    cg=$(printf '%s\n' "$OUT" | sed -n 's/^0::\(.*\)$/\1/p')
+    [ -n "$cg" ] && [ "$cg" != / ] || why "not in a group of its own: $OUT" || return
+    [ ! -e "/sys/fs/cgroup$cg" ] || why "/sys/fs/cgroup$cg is left" || return
+    run sk-unshare -mp sk-cgroup memory=64M dd if=/dev/zero of=/dev/null bs=128M count=1
+    want_code 137 && want_err "sk-cgroup: the command was killed by the OOM killer (memory=64M)"
+}

@@ -104,6 +104,9 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
     warn_of_tools_in_the_command(chain);
+    // The socket to a staying parent that removes the chain's groups is the
+    // chain's, never the command's.
+    sk_common::reclaim::drop_inherited();
     let launch = sk_seccomp::launch::Launch::prepare(&chain.command)?;
     // Nothing of the engine's own reaches the command, and after the
     // filters the next system call is the execve.

@@ -19,6 +19,7 @@
 //! }
 //! ```
 
+pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod exec;
@@ -29,6 +30,7 @@ pub mod inroot;
 pub mod log;
 pub mod mount;
 pub mod parent;
+pub mod reclaim;
 pub mod tools;
 
 pub use error::{Cannot, Result};

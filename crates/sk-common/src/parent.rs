@@ -8,7 +8,7 @@
 //! forwarding is a plain loop with no async-signal-safety concerns.
 
 use crate::error::{Cannot, Result};
-use crate::exit;
+use crate::{exit, reclaim};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
@@ -106,10 +106,16 @@ impl Parent {
 
     /// Forwards signals until `child` ends, then exits with its status
     /// (128+N for a death by signal N).
-    pub fn wait_for(mut self, child: Pid) -> ! {
+    pub fn wait_for(self, child: Pid) -> ! {
+        exit::exit(self.wait(child))
+    }
+
+    /// Forwards signals until `child` ends; its exit code (128+N for a
+    /// death by signal N).
+    pub fn wait(mut self, child: Pid) -> i32 {
         // The child may have ended before the signalfd saw its SIGCHLD.
         if let Ok(Some(code)) = reap_until(child) {
-            exit::exit(code);
+            return code;
         }
         loop {
             let mut fds = [PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
@@ -118,7 +124,7 @@ impl Parent {
                 Err(e) => crate::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
             }
             match self.handle_pending(child) {
-                Ok(Some(code)) => exit::exit(code),
+                Ok(Some(code)) => return code,
                 Ok(None) => {}
                 Err(e) => crate::fail(&e),
             }
@@ -148,21 +154,34 @@ pub fn reap_until(child: Pid) -> Result<Option<i32>> {
 
 /// Forks. The child runs `child_body`, which execs or fails (exit 125); the parent
 /// forwards signals to it and exits with its status.
+///
+/// The parent also removes the cgroups that a later sk-cgroup of the
+/// chain hands to it (see [`reclaim`]), after the child has ended and
+/// before it exits, and says whether a limit of theirs ended the command.
 pub fn fork_and_wait<F>(child_body: F) -> Result<Infallible>
 where
     F: FnOnce(Parent) -> Result<Infallible>,
 {
     let parent = Parent::prepare()?;
+    let groups = reclaim::Reclaim::new()?;
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork")? {
-        ForkResult::Child => match child_body(parent) {
-            Err(e) => crate::fail(&e),
-        },
+        ForkResult::Child => {
+            if let Err(e) = groups.into_child() {
+                crate::fail(&e)
+            }
+            match child_body(parent) {
+                Err(e) => crate::fail(&e),
+            }
+        }
         ForkResult::Parent { child } => {
             // What the child's body captured stays open here until the
             // parent exits: a Lifeline's write end must.
             std::mem::forget(child_body);
-            parent.wait_for(child)
+            let groups = groups.into_parent();
+            let code = parent.wait(child);
+            groups.finish(code);
+            exit::exit(code)
         }
     }
 }

@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+use crate::devices::{self, Rule};
 use crate::limits::{looks_like_limit, Limits};
 
 const EXAMPLES: &str = "\
@@ -28,6 +29,8 @@ Examples:
     sk-unshare -mup sk-cgroup cpu=20000 sk-pivot /tmp/myroot sk-capdrop sys_time /bin/sh
   Memory and a fork-bomb guard; the group is removed afterwards:
     sk-cgroup --rm memory=64M pids=32 make -j
+  Docker's device rules (runc's allow list), then one more device:
+    sk-cgroup --devices default --device-rule 'c 10:229 rwm' sh
   A named group under a given parent, reused if it exists:
     sk-cgroup --parent /sk --name build-1 cpu=50% make
   Step by step, 20% of a CPU measured, a fork bomb, a memory limit:
@@ -74,6 +77,18 @@ pub struct Cli {
     #[arg(long)]
     pub rm: bool,
 
+    /// Deny every device node but a preset's: default (runc's and Docker's
+    /// allow list: null, zero, full, random, urandom, tty, ptys, tun, and
+    /// mknod of any node) or none
+    #[arg(long, value_name = "PRESET")]
+    pub devices: Option<String>,
+
+    /// Deny every device node but those allowed by RULE, in devices.allow's
+    /// syntax: TYPE MAJOR:MINOR ACCESS, e.g. 'c 1:3 rwm', 'b 8:* r', or 'a'
+    /// (repeatable; adds to --devices)
+    #[arg(long, value_name = "RULE")]
+    pub device_rule: Vec<String>,
+
     /// The limits, then the command to run and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
@@ -93,7 +108,8 @@ pub struct Plan {
 
 impl Cli {
     pub fn plan(&self) -> Result<Plan, String> {
-        let (limits, command) = split_operands(&self.command)?;
+        let (mut limits, command) = split_operands(&self.command)?;
+        limits.devices = self.device_rules()?;
         let name = self.name.as_deref().map(check_name).transpose()?;
         if let Some(p) = &self.parent {
             check_parent(p)?;
@@ -106,6 +122,24 @@ impl Cli {
             rm: self.rm,
             command,
         })
+    }
+}
+
+impl Cli {
+    /// The device rules: a preset's, then each --device-rule; None when
+    /// neither is given.
+    fn device_rules(&self) -> Result<Option<Vec<Rule>>, String> {
+        if self.devices.is_none() && self.device_rule.is_empty() {
+            return Ok(None);
+        }
+        let mut rules = match &self.devices {
+            Some(p) => devices::preset(p)?,
+            None => Vec::new(),
+        };
+        for r in &self.device_rule {
+            rules.push(devices::parse_rule(r)?);
+        }
+        Ok(Some(rules))
     }
 }
 
@@ -259,6 +293,35 @@ mod tests {
             .unwrap_err()
             .contains(".."));
         assert!(plan(&["--parent", "../b", "true"]).is_err());
+    }
+
+    #[test]
+    fn device_rules_are_a_preset_plus_each_rule_and_bad_ones_are_refused() {
+        assert_eq!(plan(&["true"]).unwrap().limits.devices, None);
+        let p = plan(&["--devices", "none", "true"]).unwrap();
+        assert_eq!(p.limits.devices, Some(Vec::new()));
+        let p = plan(&[
+            "--devices",
+            "default",
+            "--device-rule",
+            "c 10:229 rwm",
+            "--device-rule",
+            "b 8:* r",
+            "true",
+        ])
+        .unwrap();
+        let rules = p.limits.devices.unwrap();
+        assert_eq!(rules.len(), 13);
+        assert_eq!(rules[11].to_string(), "c 10:229 rwm");
+        let p = plan(&["--device-rule", "a", "true"]).unwrap();
+        assert_eq!(p.limits.devices.unwrap()[0].to_string(), "a *:* rwm");
+        for bad in ["c 1:3", "z 1:3 r", "c 1:3 rwx", "c x:3 r", ""] {
+            let e = plan(&["--device-rule", bad, "true"]).unwrap_err();
+            assert!(e.starts_with("invalid device rule"), "{bad}: {e}");
+        }
+        assert!(plan(&["--devices", "all", "true"])
+            .unwrap_err()
+            .starts_with("invalid --devices 'all'"));
     }
 
     #[test]

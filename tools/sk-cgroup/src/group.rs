@@ -7,13 +7,12 @@
 
 use anyhow::anyhow;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
-use sk_common::{error::errno_of, fd, verbose, Cannot, Result};
+use sk_common::{error::errno_of, verbose, Cannot, Result};
 use std::io::Write as _;
-use std::os::fd::OwnedFd;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+use crate::devices;
 use crate::hierarchy::Target;
 use crate::limits::Version;
 
@@ -34,58 +33,13 @@ pub struct Part {
 }
 
 /// Descriptors of a group's directory and of its parent, opened when the
-/// group is made. The --rm parent empties and removes the group through
-/// them, not through paths: a later step of the chain (sk-pivot) pivots
-/// the root of the mount namespace the parent shares, and detaches the old
-/// one, after which /sys/fs/cgroup leads nowhere. (Close-on-exec, and the
-/// staying parent is not dumpable: the command cannot reach them.)
-#[derive(Debug)]
-pub struct Handle {
-    pub parent: OwnedFd,
-    pub dir: OwnedFd,
-}
-
-impl Handle {
-    pub fn open(dir: &Path) -> Result<Handle> {
-        let open = |p: &Path| {
-            fd::open(p, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
-                .cannot_with(|| format!("open cgroup {}", p.display()))
-        };
-        let parent = dir.parent().unwrap_or(Path::new("/"));
-        Ok(Handle {
-            parent: open(parent)?,
-            dir: open(dir)?,
-        })
-    }
-
-    /// rmdir of the group.
-    pub fn remove(&self, dir: &Path) -> nix::Result<()> {
-        let name = dir.file_name().unwrap_or_default();
-        nix::unistd::unlinkat(&self.parent, name, nix::unistd::UnlinkatFlags::RemoveDir)
-    }
-
-    /// An interface file of the group, read.
-    pub fn read(&self, file: &str) -> std::io::Result<String> {
-        let f = nix::fcntl::openat(
-            &self.dir,
-            file,
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
-        std::io::read_to_string(std::fs::File::from(f))
-    }
-
-    /// An interface file of the group, written in one write(2).
-    pub fn write(&self, file: &str, value: &str) -> std::io::Result<()> {
-        let f = nix::fcntl::openat(
-            &self.dir,
-            file,
-            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
-        std::fs::File::from(f).write_all(value.as_bytes())
-    }
-}
+/// group is made. The staying parent (--rm, or one of the chain's that the
+/// group is handed to) empties and removes the group through them, not
+/// through paths: a later step of the chain (sk-pivot) pivots the root of
+/// the mount namespace the parent shares, and detaches the old one, after
+/// which /sys/fs/cgroup leads nowhere. (Close-on-exec, and the staying
+/// parent is not dumpable: the command cannot reach them.)
+pub use sk_common::cgroup::Handle;
 
 /// Writes `value` to an interface file in one write(2), as cgroupfs wants;
 /// never creates the file.
@@ -166,8 +120,45 @@ fn make_all(targets: &[Target], reuse: bool, group: &mut Group) -> Result<()> {
                 .cannot_with(|| format!("set {key} (write {} to {})", w.value, file.display()))?;
             verbose!("wrote {} to {}", w.value, file.display());
         }
+        if let (Some(rules), Some(part)) = (&t.program, group.parts.last()) {
+            attach_program(part, rules)?;
+        }
     }
     Ok(())
+}
+
+/// v2: the device rules, as a program attached to the group.
+fn attach_program(part: &Part, rules: &[devices::Rule]) -> Result<()> {
+    devices::attach(part.handle.dir.as_fd(), rules).map_err(|(what, e)| {
+        anyhow::Error::new(e).context(format!(
+            "cannot {what} for cgroup {}{}",
+            part.dir.display(),
+            bpf_hint(what, e)
+        ))
+    })?;
+    verbose!(
+        "attached a device program to {} ({} allow rules over deny-all)",
+        part.dir.display(),
+        rules.len()
+    );
+    Ok(())
+}
+
+/// Why bpf(2) usually refuses, told after the error.
+fn bpf_hint(what: &str, e: Errno) -> &'static str {
+    match e {
+        Errno::EPERM if what.starts_with("attach") => {
+            " (a parent group has a device program that allows no other: one attached \
+             without BPF_F_ALLOW_MULTI)"
+        }
+        Errno::EPERM => {
+            " (loading a BPF program needs CAP_BPF or CAP_SYS_ADMIN in the initial user \
+             namespace)"
+        }
+        Errno::ENOSYS => " (this kernel has no bpf(2))",
+        Errno::EINVAL => " (this kernel has no cgroup device programs: CONFIG_CGROUP_BPF)",
+        _ => "",
+    }
 }
 
 /// Makes the group's directory; true when this run made it.
@@ -342,6 +333,7 @@ mod tests {
                 })
                 .collect(),
             helper: false,
+            program: None,
         }
     }
 

@@ -12,6 +12,7 @@ use procfs::{FromBufRead, ProcessCGroups};
 use sk_common::{Cannot, Result};
 use std::path::{Path, PathBuf};
 
+use crate::devices::Rule;
 use crate::limits::{Need, Version, Write};
 
 /// One mounted hierarchy.
@@ -164,9 +165,11 @@ impl Layout {
             .iter()
             .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == v1))
             .or_else(|| {
-                self.hierarchies
-                    .iter()
-                    .position(|h| h.version == Version::V2 && h.controllers.iter().any(|c| c == v2))
+                self.hierarchies.iter().position(|h| {
+                    // Device rules are a program on v2: any group takes one.
+                    h.version == Version::V2
+                        && (need.program.is_some() || h.controllers.iter().any(|c| c == v2))
+                })
             })
     }
 
@@ -222,6 +225,8 @@ pub struct Target {
     /// Joined for sk-cgroup's own sake (cpuacct for the usage, freezer for
     /// --rm), not for a limit: skipped when the group cannot be made there.
     pub helper: bool,
+    /// v2: the device rules, as a program to attach to the group.
+    pub program: Option<Vec<Rule>>,
 }
 
 type Chosen = (usize, Vec<(String, Write)>, Vec<String>);
@@ -273,7 +278,8 @@ pub fn targets(
             }
         };
         let c = need.controller(h.version).to_string();
-        if !chosen[slot].2.contains(&c) {
+        let program_only = h.version == Version::V2 && need.program.is_some();
+        if !program_only && !chosen[slot].2.contains(&c) {
             chosen[slot].2.push(c);
         }
         chosen[slot]
@@ -361,6 +367,12 @@ pub fn targets(
             },
             writes,
             helper: helpers.contains(&i),
+            program: needs
+                .iter()
+                .find(|n| {
+                    h.version == Version::V2 && n.program.is_some() && layout.find(n) == Some(i)
+                })
+                .and_then(|n| n.program.clone()),
         });
     }
     Ok(out)
@@ -615,6 +627,68 @@ mod tests {
         );
         // A group in v2 alone needs no freezer: cgroup.kill does it.
         assert_eq!(targets(&l, &[], "g", None, true).unwrap().len(), 1);
+    }
+
+    fn with_devices(words: &[&str], rules: &[&str]) -> Vec<Need> {
+        let mut l = Limits::parse(words.iter().copied()).unwrap();
+        l.devices = Some(
+            rules
+                .iter()
+                .map(|r| crate::devices::parse_rule(r).unwrap())
+                .collect(),
+        );
+        l.needs()
+    }
+
+    #[test]
+    fn device_rules_go_to_v1_devices_or_become_a_v2_program() {
+        let v1 = layout(
+            "1 0 0:1 / /c/devices rw - cgroup cgroup rw,devices\n2 0 0:2 / /c/u rw - cgroup2 cgroup2 rw\n",
+            "2:devices:/\n0::/\n",
+            &[],
+        );
+        let t = targets(&v1, &with_devices(&[], &["c 1:3 rwm"]), "g", None, false).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].dir, Path::new("/c/devices/g"));
+        let w: Vec<_> = t[0]
+            .writes
+            .iter()
+            .map(|(_, w)| (w.files[0].as_str(), w.value.as_str()))
+            .collect();
+        assert_eq!(w, [("devices.deny", "a"), ("devices.allow", "c 1:3 rwm")]);
+        assert!(t[0].program.is_none());
+
+        // The hybrid layout of this machine's tests has no v1 devices: the
+        // rules go to the (empty) unified hierarchy, as a program, with no
+        // controller to enable.
+        let t = targets(
+            &hybrid(),
+            &with_devices(&["pids=5"], &["a"]),
+            "g",
+            None,
+            false,
+        )
+        .unwrap();
+        let v2 = t.iter().find(|t| t.version == Version::V2).unwrap();
+        assert_eq!(v2.dir, Path::new("/sys/fs/cgroup/unified/g"));
+        assert!(v2.enable.is_empty() && v2.writes.is_empty());
+        assert_eq!(v2.program.as_ref().unwrap().len(), 1);
+        let l = layout(V2_MOUNTS, V2_CGROUP, &["memory"]);
+        let t = targets(&l, &with_devices(&["memory=1M"], &[]), "g", None, false).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].enable, ["memory"]);
+        assert_eq!(t[0].program, Some(Vec::new()));
+
+        let none = layout(
+            "1 0 0:1 / /c/pids rw - cgroup cgroup rw,pids\n",
+            "1:pids:/\n",
+            &[],
+        );
+        let e = targets(&none, &with_devices(&[], &[]), "g", None, false).unwrap_err();
+        assert!(
+            e.starts_with("device rules: no cgroup hierarchy here offers the devices"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!    remove it), waits, and removes it.
 
 pub mod cli;
+pub mod devices;
 pub mod group;
 pub mod hierarchy;
 pub mod limits;
@@ -19,11 +20,10 @@ pub mod remove;
 pub mod spawn;
 
 use clap::CommandFactory;
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::{getpid, ForkResult, Pid};
 use sk_common::cli::Parsed;
-use sk_common::parent::{reap_until, Parent};
+use sk_common::parent::Parent;
+use sk_common::reclaim::Sender;
 use sk_common::{exit, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
@@ -61,9 +61,25 @@ ended; when it is empty it is removed and made anew with this run's limits, and 
 still holds processes it is an error, never shared. A group named with --name is reused when it \
 exists, and then never removed by sk-cgroup.
 
-Without --rm, sk-cgroup executes the command in place: nothing of it stays behind, and the \
-empty group remains afterwards (-v names it). With --rm it stays as a small parent outside \
-the group: it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH, \
+Without --rm, sk-cgroup executes the command in place: nothing of it stays behind. When an \
+earlier link of the chain stays as a parent (sk-unshare with a pid namespace, -p, or --fork), \
+sk-cgroup hands the group to it: that parent made a socketpair before it forked and named \
+its end in the SK_CGROUP_RETURN variable; sk-cgroup checks with fstat(2) and getsockopt(2) \
+that the fd is such a socket, sends it the descriptors of the group's directories \
+(SCM_RIGHTS), closes it and removes the variable, and every exec of something that is not a \
+seckun tool, and sk-pivot before it pivots, closes it too, so the command never holds it. \
+When the container ends, that parent (outside the pid namespace, out of the command's \
+reach) says why if a limit ended the command, then empties and removes the group, as --rm \
+does, and exits with the command's status (a group it cannot remove is one line on stderr). \
+So the headline chain leaves nothing behind. The group is made in the freezer hierarchy too \
+on v1, so that the parent can stop what is left before it kills it. A group named with \
+--name is not handed over: it stays, to be found. Where there is no staying parent \
+(sk-cgroup first in the chain, or after sk-unshare without -p), the empty group remains \
+afterwards in every hierarchy it was made in (-v names each directory); remove it with \
+rmdir(1) on those directories once it is empty (for the default name, e.g. rmdir \
+/sys/fs/cgroup/*/sk-1234 on v1, rmdir /sys/fs/cgroup/sk-1234 on v2), or use --rm.
+
+With --rm sk-cgroup stays as a small parent outside the group: it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH, \
 exits with the command's status, and removes the group first, also when the command was \
 killed. Processes the command left in the group are killed: with cgroup.kill on v2; on v1 \
 the group is also made in the freezer hierarchy, frozen so that nothing in it can fork, \
@@ -75,6 +91,33 @@ clone3(CLONE_INTO_CGROUP) (Linux 5.7), which saves the migration; elsewhere it i
 joins by writing its pid to cgroup.procs. What --rm costs: a fork, a process that stays \
 for the command's lifetime (about 1.4 MB resident), and the removal; measured here about \
 0.26 ms per run over a plain sk-cgroup (bench/cgroup.sh, bench/RESULTS.md).
+
+When the command was killed by the OOM killer, or ran into pids.max, the staying parent \
+(--rm's, or the chain's one that the group was handed to) says so in one line before it \
+exits with the relayed status, e.g. \"sk-cgroup: the command was killed by the OOM killer \
+(memory=64M)\" and \"sk-cgroup: the command ran into pids.max (pids=32): 5 forks were \
+refused\". It reads the group's counters before removing it: oom_kill of memory.events on \
+v2 or of memory.oom_control on v1, max of pids.events.
+
+Device rules (--devices, --device-rule) deny every device node but the ones allowed, on \
+every open and mknod by a process of the group, whatever the mounts and the capabilities \
+say: a disk node made with mknod, or shipped in an image, does not open. A rule is written \
+as in cgroup v1's devices.allow: TYPE MAJOR:MINOR ACCESS, TYPE c (character), b (block) or \
+a (all), MAJOR and MINOR a number or * (any), ACCESS letters of r (read), w (write) and m \
+(mknod); a alone allows everything. --devices default is runc's built-in allow list, which \
+Docker and Podman containers get: c *:* m and b *:* m (mknod of any node; opening it is \
+another matter), /dev/null (1:3), zero (1:5), full (1:7), random (1:8), urandom (1:9), tty \
+(5:0), ptmx (5:2), the ptys (136:*) and /dev/net/tun (10:200). --devices none allows no \
+device at all. --device-rule adds to the preset. A rule that does not parse is an error \
+before anything is made. On cgroup v1 the rules go to the devices hierarchy: a to \
+devices.deny, then each rule to devices.allow. Cgroup v2 has no such files: sk-cgroup \
+generates a small BPF program of type BPF_PROG_TYPE_CGROUP_DEVICE from the rules, loads it \
+and attaches it to the group (bpf(2), BPF_F_ALLOW_MULTI, so the programs of the parent \
+groups keep applying; loading needs CAP_BPF or CAP_SYS_ADMIN, so not in a user \
+namespace). Where the v1 devices hierarchy exists it is used; where only v2 is mounted, the \
+program; on a hybrid host --cgroup-root naming the cgroup2 mount puts the group, and the \
+program, in the unified hierarchy, where the kernel checks it as well as the v1 rules. A \
+group can never allow more than its parent.
 
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
@@ -109,35 +152,42 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         Some(n) => n.clone(),
         None => default_name(pid.as_raw(), pid_namespace()),
     };
+    // A staying parent of the chain that removes the group later; not for
+    // a group with a --name, which stays to be found (unless --rm).
+    let heir = if plan.rm || plan.name.is_some() {
+        None
+    } else {
+        Sender::from_env()
+    };
     let targets = hierarchy::targets(
         &layout,
         &plan.limits.needs(),
         &name,
         plan.parent.as_deref(),
-        plan.rm,
+        // The freezer lets whoever removes the group on v1 stop it first.
+        plan.rm || heir.is_some(),
     )
     .map_err(anyhow::Error::msg)?;
     let group = group::create(&targets, plan.name.is_some())?;
 
     if !plan.rm {
         let homes = open_homes(&group)?;
-        group.join(pid.as_raw())?;
-        for p in &group.parts {
-            verbose!(
-                "cgroup {} stays after the command (no --rm)",
-                p.dir.display()
-            );
-        }
+        let handed_over = heir.is_some();
+        join_in_place(&group, plan, heir)?;
         let Err(e) = next();
         // A later link failed in this process (a --chdir missing in the new
         // root, say): the command never ran, and nothing of this step stays.
-        leave(&homes, pid.as_raw());
-        group.remove_created();
+        // (A group handed over is the staying parent's to remove.)
+        if !handed_over {
+            leave(&homes, pid.as_raw());
+            group.remove_created();
+        }
         return Err(e);
     }
     match start(&group, next) {
         Ok((parent, child)) => {
-            let code = wait_for(parent, child);
+            let code = parent.wait(child);
+            group.tell_why(&plan.limits, code);
             group.remove()?;
             remove::reap_killed();
             exit::exit(code)
@@ -223,23 +273,28 @@ fn start(group: &Group, next: Next) -> Result<(Parent, Pid)> {
     }
 }
 
-/// Forwards signals until `child` ends; its exit code (128+N for signal N).
-fn wait_for(mut parent: Parent, child: Pid) -> i32 {
-    if let Ok(Some(code)) = reap_until(child) {
-        return code;
-    }
-    loop {
-        let mut fds = [PollFd::new(parent.signal_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => sk_common::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
-        }
-        match parent.handle_pending(child) {
-            Ok(Some(code)) => return code,
-            Ok(None) => {}
-            Err(e) => sk_common::fail(&e),
+/// Without --rm: hands the group to the chain's staying parent, if there
+/// is one, then joins it; the command is executed in place. A chain fused
+/// into one process passes the [`Sender`] its staying parent made
+/// ([`sk_common::reclaim::Reclaim::into_sender`]); a chain of execs finds
+/// it with [`Sender::from_env`].
+pub fn join_in_place(group: &Group, plan: &cli::Plan, heir: Option<Sender>) -> Result<()> {
+    if let Some(heir) = &heir {
+        if let Err(e) = group.hand_over(heir, &plan.limits) {
+            group.remove_created();
+            return Err(e);
         }
     }
+    group.join(getpid().as_raw())?;
+    if heir.is_none() {
+        for p in &group.parts {
+            verbose!(
+                "cgroup {} stays after the command (no --rm)",
+                p.dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

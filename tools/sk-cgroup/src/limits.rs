@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::devices::{self, Rule};
+
 /// The CFS period the kernel uses when none is set (100 ms).
 pub const DEFAULT_PERIOD_US: u64 = 100_000;
 /// The kernel refuses a CFS quota or period below 1 ms ...
@@ -48,6 +50,9 @@ pub struct Limits {
     pub io_weight: Option<u64>,
     /// `file.name=value`: an interface file written as given.
     pub raw: Vec<(String, String)>,
+    /// Device rules (--devices, --device-rule): deny every device but
+    /// these. None: the devices are left as the parent group has them.
+    pub devices: Option<Vec<Rule>>,
     /// The words as typed, by key, for messages.
     typed: Vec<(String, String)>,
 }
@@ -132,6 +137,14 @@ impl Limits {
 
     pub fn is_empty(&self) -> bool {
         self.typed.is_empty()
+    }
+
+    /// A limit as typed (`memory=64M`), if it was given.
+    pub fn shown(&self, key: &str) -> Option<String> {
+        self.typed
+            .iter()
+            .any(|(k, _)| k == key)
+            .then(|| self.typed(key))
     }
 
     fn typed(&self, key: &str) -> String {
@@ -242,6 +255,22 @@ impl Limits {
                 controller_v2: "io".into(),
                 v1,
                 v2: Ok(vec![Write::new("io.weight", w)]),
+                program: None,
+            });
+        }
+        if let Some(rules) = &self.devices {
+            let v1 = devices::v1_writes(rules)
+                .into_iter()
+                .map(|(file, value)| Write::new(file, value))
+                .collect();
+            needs.push(Need {
+                key: "device rules".into(),
+                controller_v1: "devices".into(),
+                controller_v2: "devices".into(),
+                v1: Ok(v1),
+                // v2 has no devices files: a BPF program does it.
+                v2: Ok(Vec::new()),
+                program: Some(rules.clone()),
             });
         }
         for (file, value) in &self.raw {
@@ -329,6 +358,9 @@ pub struct Need {
     pub controller_v2: String,
     pub v1: Result<Vec<Write>, String>,
     pub v2: Result<Vec<Write>, String>,
+    /// Device rules: on v2 a program attached to the group, which needs
+    /// no controller of cgroup.controllers.
+    pub program: Option<Vec<Rule>>,
 }
 
 impl Need {
@@ -344,6 +376,7 @@ impl Need {
             controller_v2: controller.into(),
             v1,
             v2,
+            program: None,
         }
     }
 

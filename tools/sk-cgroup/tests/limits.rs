@@ -151,7 +151,15 @@ fn pids_32_contains_a_fork_bomb_and_rm_leaves_nothing_of_it() {
         "no EAGAIN from fork:\n{}",
         out.stderr
     );
-    assert!(!out.stderr.contains("sk-cgroup:"), "{}", out.stderr);
+    // sk-cgroup's one line is the one that says why it ended (issue 14).
+    assert!(
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("sk-cgroup:"))
+            .all(|l| l.starts_with("sk-cgroup: the command ran into pids.max (pids=32)")),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         common::processes_with_env(&marker),
         Vec::<i32>::new(),

@@ -16,6 +16,8 @@ Examples:
   A read-only root with a scratch tmpfs and the host's data read-only:
     sk-unshare -mp sk-pivot --read-only --tmpfs /tmp:size=64m --ro-bind /srv/data:/data \\
         /tmp/myroot /bin/sh
+  One device of the host inside (its node opens; every other bind is nodev):
+    sk-unshare -mp sk-pivot --dev-bind /dev/fuse /tmp/myroot /bin/sh
   Name resolution as on the host:
     sk-unshare -mp sk-pivot --resolv /tmp/myroot wget -qO- http://example.org/
   Step by step, chroot's escape and why it fails here: docs/tutorial.md,
@@ -71,7 +73,8 @@ pub struct Cli {
     #[arg(long)]
     pub no_proc: bool,
 
-    /// Do not build a /dev (leave NEWROOT's own /dev as it is)
+    /// Do not build a /dev (leave NEWROOT's own /dev as it is; nodev, as all
+    /// of NEWROOT: its nodes do not open)
     #[arg(long, conflicts_with_all = ["dev_host", "devtmpfs"])]
     pub no_dev: bool,
 
@@ -110,6 +113,11 @@ pub struct Cli {
     /// As --bind, read-only (recursively)
     #[arg(long, value_name = "SRC[:DST]", value_parser = parse_bind)]
     pub ro_bind: Vec<BindSpec>,
+
+    /// As --bind, with device nodes under SRC usable inside (UNSAFE: every
+    /// other bind is nodev; see NOTES)
+    #[arg(long, value_name = "SRC[:DST]", value_parser = parse_bind)]
+    pub dev_bind: Vec<BindSpec>,
 
     /// Mount a tmpfs on DST inside NEWROOT; OPTIONS: size=N[k|m|g|%],
     /// mode=OCTAL, nr_inodes=N (repeatable)
@@ -170,6 +178,8 @@ pub enum UserMount {
         src: PathBuf,
         dst: PathBuf,
         read_only: bool,
+        /// Device nodes open under it (--dev-bind); nodev otherwise.
+        devices: bool,
     },
     Tmpfs {
         dst: PathBuf,
@@ -314,28 +324,24 @@ impl Cli {
                 .unwrap_or_else(|| (0..n).collect())
         };
         let mut ordered: Vec<(usize, UserMount)> = Vec::new();
-        for (i, b) in indices("bind", self.bind.len()).into_iter().zip(&self.bind) {
-            ordered.push((
-                i,
-                UserMount::Bind {
-                    src: b.src.clone(),
-                    dst: b.dst.clone(),
-                    read_only: false,
-                },
-            ));
-        }
-        for (i, b) in indices("ro_bind", self.ro_bind.len())
-            .into_iter()
-            .zip(&self.ro_bind)
-        {
-            ordered.push((
-                i,
-                UserMount::Bind {
-                    src: b.src.clone(),
-                    dst: b.dst.clone(),
-                    read_only: true,
-                },
-            ));
+        // (option, its specs, read-only, device nodes usable)
+        let binds = [
+            ("bind", &self.bind, false, false),
+            ("ro_bind", &self.ro_bind, true, false),
+            ("dev_bind", &self.dev_bind, false, true),
+        ];
+        for (id, specs, read_only, devices) in binds {
+            for (i, b) in indices(id, specs.len()).into_iter().zip(specs) {
+                ordered.push((
+                    i,
+                    UserMount::Bind {
+                        src: b.src.clone(),
+                        dst: b.dst.clone(),
+                        read_only,
+                        devices,
+                    },
+                ));
+            }
         }
         for (i, t) in indices("tmpfs", self.tmpfs.len())
             .into_iter()
@@ -543,6 +549,27 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn binds_are_nodev_unless_named_dev_bind() {
+        let p = plan(&[
+            "--bind",
+            "/a:/a",
+            "--dev-bind",
+            "/d:/d",
+            "--ro-bind",
+            "/b",
+            "/r",
+            "t",
+        ]);
+        let devices: Vec<bool> = p
+            .mounts
+            .iter()
+            .map(|m| matches!(m, UserMount::Bind { devices: true, .. }))
+            .collect();
+        assert_eq!(devices, [false, true, false]);
+        assert!(parse(&["--dev-bind", "/a:rel", "/r", "t"]).is_err());
     }
 
     #[test]

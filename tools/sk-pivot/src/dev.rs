@@ -4,8 +4,9 @@
 //! tmpfs holding only the harmless character devices, bound from the
 //! host's nodes (binds work in a user namespace, where mknod does not), a
 //! devpts instance of its own and a tmpfs for shared memory. The tmpfs is
-//! nodev: a device node made inside later does not open; the bound nodes
-//! keep the flags of the host's /dev.
+//! nodev, as NEWROOT and every other bind are: a device node made inside
+//! later, or shipped in the image, does not open; the bound nodes are
+//! mounts of their own and keep the flags of the host's /dev.
 //!
 //! --dev-host and --devtmpfs give the host's whole device tree: disks,
 //! /dev/mem, /dev/kmsg, every tty. They exist for the course's by-hand
@@ -33,12 +34,19 @@ const LINKS: [(&str, &str); 5] = [
 
 const DEV: &str = "/dev";
 
+/// The device nodes of /dev are bound as devices: every other bind, and
+/// NEWROOT itself, is nodev.
+const DEVICE_BIND: mounts::BindMode = mounts::BindMode {
+    read_only: false,
+    devices: true,
+};
+
 pub fn apply(root: &Root, dev: Dev) -> Result<()> {
     match dev {
         Dev::Untouched => Ok(()),
         Dev::Minimal => minimal(root),
         Dev::Host => {
-            mounts::bind(root, Path::new(DEV), Path::new(DEV), false)?;
+            mounts::bind(root, Path::new(DEV), Path::new(DEV), DEVICE_BIND)?;
             sk_common::warn!(
                 "the host's whole /dev is inside {}",
                 root.show(Path::new(DEV))
@@ -68,7 +76,7 @@ fn minimal(root: &Root) -> Result<()> {
     for name in DEVICES {
         // The host's node, on the same path inside.
         let node = Path::new(DEV).join(name);
-        mounts::bind(root, &node, &node, false)?;
+        mounts::bind(root, &node, &node, DEVICE_BIND)?;
     }
 
     let pts = Path::new("/dev/pts");

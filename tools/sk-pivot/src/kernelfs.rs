@@ -66,7 +66,15 @@ pub fn mount_sys(root: &Root) -> Result<()> {
             verbose!(
                 "a new sysfs is not permitted here (no network namespace of our own): binding /sys"
             );
-            mounts::bind(root, inner, inner, true)
+            mounts::bind(
+                root,
+                inner,
+                inner,
+                mounts::BindMode {
+                    read_only: true,
+                    devices: false,
+                },
+            )
         }
         Err(e) => Err(e).cannot_with(|| format!("mount sysfs on {shown}")),
     }

@@ -55,6 +55,18 @@ is followed as the container will see it, so an absolute link or .. cannot lead 
 out of NEWROOT. Missing mount points are created in NEWROOT (directories 0755, empty files \
 0644) and stay there. SRC of --bind is a path on the host, followed as usual.
 
+NEWROOT and every --bind, --ro-bind and --resolv mount are nodev, submounts included \
+(mount_setattr(2) MOUNT_ATTR_NODEV; an older kernel gets the top mount only): the image is \
+hostile, and a device node it ships, such as a character node with the numbers of /dev/kmsg \
+or a block node of the host's disk, does not open inside, whatever capabilities the command \
+keeps. Dropping mknod does not give that: the node can come ready-made. --dev-bind is the \
+one named exception: device nodes under its SRC open inside. Its risk: a node there (made \
+by the caller, by the image, or by a root command with CAP_MKNOD when SRC is writable) gives \
+raw access to the device it names, a disk read or written past every file permission, \
+/dev/mem, the kernel log; use it only for the nodes you mean to hand in, preferably with \
+sk-cgroup's device rules (--devices default) in the chain, which the kernel checks on every \
+open whatever the mount says.
+
 The default /dev is a tmpfs (nosuid, nodev, noexec) with the host's null, zero, full, \
 random, urandom and tty bound in, a devpts instance of its own (pts, and ptmx linked to \
 pts/ptmx), a tmpfs on shm, and the links fd, stdin, stdout and stderr. --dev-host binds the \
@@ -139,6 +151,8 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         verbose!("made {} read-only", newroot.display());
     }
 
+    // Nothing that runs inside the new root talks to a staying parent.
+    sk_common::reclaim::drop_inherited();
     pivot::pivot(root)?;
     if let Some(dir) = &plan.chdir {
         // The same code as sk-env -C: resolved inside the new root.

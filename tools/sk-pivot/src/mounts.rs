@@ -59,14 +59,45 @@ struct MountAttr {
     userns_fd: u64,
 }
 const MOUNT_ATTR_RDONLY: u64 = 0x1;
+const MOUNT_ATTR_NODEV: u64 = 0x4;
 
-/// Makes the mount on top of `fd` and every mount below it read-only:
+/// A flag to set on a whole mount tree.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TreeFlag {
+    ReadOnly,
+    NoDev,
+}
+
+impl TreeFlag {
+    fn attr(self) -> u64 {
+        match self {
+            TreeFlag::ReadOnly => MOUNT_ATTR_RDONLY,
+            TreeFlag::NoDev => MOUNT_ATTR_NODEV,
+        }
+    }
+
+    fn ms(self) -> MsFlags {
+        match self {
+            TreeFlag::ReadOnly => MsFlags::MS_RDONLY,
+            TreeFlag::NoDev => MsFlags::MS_NODEV,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            TreeFlag::ReadOnly => "read-only",
+            TreeFlag::NoDev => "nodev",
+        }
+    }
+}
+
+/// Sets `flag` on the mount on top of `fd` and on every mount below it:
 /// a remount reaches only one mount, and a recursive bind brings its
 /// submounts along. mount_setattr(2) (Linux 5.12) does the whole tree in
 /// one call; an older kernel gets the top mount only.
-fn make_tree_read_only(fd: &OwnedFd, shown: &str) -> Result<()> {
+pub fn set_tree_flag(fd: &OwnedFd, shown: &str, flag: TreeFlag) -> Result<()> {
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
+        attr_set: flag.attr(),
         attr_clr: 0,
         propagation: 0,
         userns_fd: 0,
@@ -86,15 +117,51 @@ fn make_tree_read_only(fd: &OwnedFd, shown: &str) -> Result<()> {
     match Errno::result(rc) {
         Ok(_) => Ok(()),
         Err(Errno::ENOSYS) => {
-            verbose!("no mount_setattr(2): only the top mount of {shown} is read-only");
-            remount_read_only(fd, shown)
+            verbose!(
+                "no mount_setattr(2): only the top mount of {shown} is {}",
+                flag.what()
+            );
+            remount_with(fd, shown, flag)
         }
-        Err(e) => Err(e).cannot_with(|| format!("make {shown} read-only")),
+        Err(e) => Err(e).cannot_with(|| format!("make {shown} {}", flag.what())),
     }
 }
 
-/// Bind-mounts the host's `src` (recursively) on `dst` inside NEWROOT.
-pub fn bind(root: &Root, src: &Path, dst: &Path, read_only: bool) -> Result<()> {
+/// Remounts the mount on top of `fd` with `flag` added to its own.
+fn remount_with(fd: &OwnedFd, shown: &str, flag: TreeFlag) -> Result<()> {
+    let keep = kept_flags(fd).cannot_with(|| format!("read the mount flags of {shown}"))?;
+    let ro = if fstatvfs(fd)
+        .map(|s| s.flags().contains(FsFlags::ST_RDONLY))
+        .unwrap_or(false)
+    {
+        MsFlags::MS_RDONLY
+    } else {
+        MsFlags::empty()
+    };
+    mount(
+        None::<&str>,
+        fd_path(fd).as_str(),
+        None::<&str>,
+        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | keep | ro | flag.ms(),
+        None::<&str>,
+    )
+    .cannot_with(|| format!("remount {shown} {}", flag.what()))
+}
+
+/// How a bind treats what it brings in.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct BindMode {
+    pub read_only: bool,
+    /// Device nodes under it open (no nodev): --dev-bind, the nodes of
+    /// the minimal /dev, --dev-host.
+    pub devices: bool,
+}
+
+/// Bind-mounts the host's `src` (recursively) on `dst` inside NEWROOT,
+/// nodev unless `mode.devices`: a node on the host's filesystem (a disk,
+/// /dev/mem, a kmsg made by an image) must not open inside.
+pub fn bind(root: &Root, src: &Path, dst: &Path, mode: BindMode) -> Result<()> {
+    let read_only = mode.read_only;
     let shown = root.show(dst);
     let source = fd::open(src, OFlag::O_PATH, Mode::empty())
         .cannot_with(|| format!("bind {}", src.display()))?;
@@ -111,15 +178,25 @@ pub fn bind(root: &Root, src: &Path, dst: &Path, read_only: bool) -> Result<()> 
         None::<&str>,
     )
     .cannot_with(|| format!("bind {} on {shown}", src.display()))?;
-    if read_only {
+    if read_only || !mode.devices {
         // Reopened: the old descriptor is on the mount point, not the mount.
         let mounted = root.open(dst).cannot_with(|| format!("open {shown}"))?;
-        make_tree_read_only(&mounted, &shown)?;
+        if !mode.devices {
+            set_tree_flag(&mounted, &shown, TreeFlag::NoDev)?;
+        }
+        if read_only {
+            set_tree_flag(&mounted, &shown, TreeFlag::ReadOnly)?;
+        }
     }
     verbose!(
-        "bound {} on {shown}{}",
+        "bound {} on {shown}{}{}",
         src.display(),
-        if read_only { ", read-only" } else { "" }
+        if read_only { ", read-only" } else { "" },
+        if mode.devices {
+            ", device nodes usable"
+        } else {
+            ", nodev"
+        }
     );
     Ok(())
 }
@@ -147,7 +224,14 @@ pub fn apply(root: &Root, mounts: &[UserMount]) -> Result<()> {
                 src,
                 dst,
                 read_only,
-            } => bind(root, src, dst, *read_only)?,
+                devices,
+            } => {
+                let mode = BindMode {
+                    read_only: *read_only,
+                    devices: *devices,
+                };
+                bind(root, src, dst, mode)?
+            }
             UserMount::Tmpfs { dst, options } => {
                 tmpfs(root, dst, options, MsFlags::MS_NOSUID | MsFlags::MS_NODEV)?
             }
@@ -162,6 +246,9 @@ pub fn resolv_conf(root: &Root) -> Result<()> {
         root,
         Path::new("/etc/resolv.conf"),
         Path::new("/etc/resolv.conf"),
-        true,
+        BindMode {
+            read_only: true,
+            devices: false,
+        },
     )
 }

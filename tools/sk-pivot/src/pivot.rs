@@ -1,6 +1,7 @@
 //! Preparing NEWROOT as a mount, and the pivot itself.
 
 use crate::cli::Propagation;
+use crate::mounts::TreeFlag;
 use crate::resolve::Root;
 use anyhow::anyhow;
 use nix::errno::Errno;
@@ -42,7 +43,10 @@ pub fn check_newroot(newroot: &Path) -> Result<PathBuf> {
 
 /// Binds NEWROOT on itself, recursively: pivot_root(2) needs a mount point,
 /// and the bind gives sk-pivot a mount of its own that it can make
-/// read-only without touching the filesystem NEWROOT lives on.
+/// read-only without touching the filesystem NEWROOT lives on. The bind
+/// and every mount below it are made nodev: the image is hostile, and a
+/// device node it ships (a disk, /dev/mem, a kmsg) must not open inside;
+/// the devices the command needs come from the minimal /dev.
 pub fn bind_newroot(newroot: &Path) -> Result<Root> {
     mount(
         Some(newroot),
@@ -55,7 +59,8 @@ pub fn bind_newroot(newroot: &Path) -> Result<Root> {
     // Opened after the bind, so the descriptor is on the new mount.
     let fd = fd::open(newroot, OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())
         .cannot_with(|| format!("open {}", newroot.display()))?;
-    verbose!("bound {} on itself", newroot.display());
+    crate::mounts::set_tree_flag(&fd, &newroot.display().to_string(), TreeFlag::NoDev)?;
+    verbose!("bound {} on itself, nodev", newroot.display());
     Ok(Root::new(fd, newroot.to_path_buf()))
 }
 

@@ -22,6 +22,9 @@ pub fn run_init(parent: Parent, next: Next) -> Result<std::convert::Infallible> 
         ForkResult::Parent { child } => {
             // The rest of the chain runs in the child; init keeps nothing of it.
             drop(next);
+            // The socket to the staying parent is for the chain's next
+            // link (in the child), not for an init the command can reach.
+            sk_common::reclaim::drop_inherited();
             verbose!("init: PID 1 runs the command as PID {child}");
             // A signalfd reads the pending signals of the process that reads
             // it, so the one inherited over fork serves PID 1 as it is.

@@ -33,7 +33,11 @@ pub const MAN_NOTES: &str = "\
 A pid namespace needs a fork: only children of the process that made it enter it. sk-unshare \
 therefore stays outside as a small parent, forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, \
 SIGUSR2 and SIGWINCH to the child and exits with the child's status (128+N if it died by \
-signal N). The same holds for a time namespace, and for --fork.
+signal N). The same holds for a time namespace, and for --fork. That parent also removes \
+the cgroups a later sk-cgroup of the chain made: sk-cgroup hands it their directories over a \
+socketpair named in SK_CGROUP_RETURN, and after the child has ended the parent says whether \
+the OOM killer or pids.max ended the command, then empties and removes them (see \
+sk-cgroup(1)).
 
 The kernel delivers to PID 1 of a pid namespace only the signals it has a handler for: a \
 shell that is PID 1 ignores SIGTERM. Use --init when the command is not written to be PID 1: \
