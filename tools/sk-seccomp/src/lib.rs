@@ -15,7 +15,9 @@ pub mod docker_default;
 pub mod filter;
 pub mod host;
 pub mod launch;
+pub mod memory;
 pub mod mknod;
+pub mod mount;
 pub mod notify;
 pub mod presets;
 pub mod profile;
@@ -151,6 +153,8 @@ pub fn main() -> Result<Infallible> {
     let args: cli::Cli = sk_common::cli::parse();
     args.common.apply();
     let plan = args.plan().map_err(anyhow::Error::msg)?;
+    // Prepare: the devices --allow-mount names are pinned now.
+    let mounts = mount::prepare(plan.supervise.as_ref().map_or(&[][..], |s| &s.mounts))?;
     let spec = assemble(&plan)?;
     let ctx = filter::build(&spec)?;
     if let Some(path) = &plan.dump {
@@ -166,6 +170,7 @@ pub fn main() -> Result<Infallible> {
         let policy = notify::Policy {
             errnos: sup.errnos.into_iter().collect(),
             mknod: sup.mknod,
+            mounts,
             report: sup.report,
             learn: sup.learn.is_some(),
         };
