@@ -1,0 +1,222 @@
+/* mount_probe: the calls a container makes against sk-seccomp's mount
+ * supervisor (tools/sk-seccomp/tests/mount.rs). Built static by the tests
+ * (sk_testkit::c_program) and copied into the root filesystem.
+ *
+ *   mount SRC TGT TYPE       mount(2), prints "ok" or the errno's name
+ *   nodata SRC TGT           ext4 with a data string that has no NUL
+ *                            within its page
+ *   swap SRC TGT N           N mounts of ext4 while another thread swaps
+ *                            the type string with "tmpfs"; prints
+ *                            "mounted M other K swapped S" (S must be 0)
+ *   fsopen                   fsopen("ext4"), prints "ok" or the errno
+ *   slow DIR                 one thread holds DIR's lock (getdents64 into
+ *                            a userfaultfd page nobody provides), so the
+ *                            supervisor's mknod in DIR for a second thread
+ *                            waits; a third thread's notified uname must
+ *                            be answered meanwhile
+ *   many DIR                 200 mknod calls from 8 threads at once
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *ename(int e) {
+    switch (e) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EINVAL: return "EINVAL";
+    case EBUSY: return "EBUSY";
+    case EFAULT: return "EFAULT";
+    case ENOTBLK: return "ENOTBLK";
+    default: return strerror(e);
+    }
+}
+
+static int report(int rc) {
+    if (rc == 0) {
+        puts("ok");
+        return 0;
+    }
+    puts(ename(errno));
+    return 1;
+}
+
+/* The type of the mount on TGT in this process's mountinfo, or "". */
+static void fstype_on(const char *tgt, char *out, size_t n) {
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[4096];
+    out[0] = 0;
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        char mp[1024], rest[3072];
+        if (sscanf(line, "%*s %*s %*s %*s %1023s %3071[^\n]", mp, rest) != 2) continue;
+        if (strcmp(mp, tgt)) continue;
+        char *dash = strstr(rest, " - ");
+        if (dash) sscanf(dash + 3, "%63s", out);
+    }
+    fclose(f);
+    (void)n;
+}
+
+static char fstype[16] = "ext4";
+static volatile int stop;
+
+static void *swapper(void *arg) {
+    (void)arg;
+    while (!stop) {
+        memcpy(fstype, "tmpfs", 6);
+        memcpy(fstype, "ext4\0", 6);
+    }
+    return NULL;
+}
+
+static int swap(const char *src, const char *tgt, int n) {
+    pthread_t t;
+    int mounted = 0, other = 0, swapped = 0;
+    pthread_create(&t, NULL, swapper, NULL);
+    for (int i = 0; i < n; i++) {
+        if (mount(src, tgt, fstype, 0, NULL) != 0) {
+            if (errno != EPERM) other++;
+            continue;
+        }
+        char seen[64];
+        fstype_on(tgt, seen, sizeof seen);
+        if (strcmp(seen, "ext4")) swapped++;
+        else mounted++;
+        umount2(tgt, MNT_DETACH);
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    printf("mounted %d other %d swapped %d\n", mounted, other, swapped);
+    return swapped ? 1 : 0;
+}
+
+static int nodata(const char *src, const char *tgt) {
+    char *data = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(data, 'a', 8192);
+    return report(mount(src, tgt, "ext4", 0, data));
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *stall_page;
+static const char *slow_dir;
+static volatile int slow_done;
+
+/* Holds DIR's inode lock: getdents64 copies the entries into a page that
+ * nobody has provided yet, and waits there with the lock held. */
+static void *lock_holder(void *arg) {
+    (void)arg;
+    int fd = open(slow_dir, O_RDONLY | O_DIRECTORY);
+    syscall(SYS_getdents64, fd, stall_page, 4096);
+    close(fd);
+    return NULL;
+}
+
+/* A notified mknod in DIR: the supervisor's mknod waits for the lock. */
+static void *slow_mknod(void *arg) {
+    (void)arg;
+    char path[512];
+    snprintf(path, sizeof path, "%s/slow-node", slow_dir);
+    mknod(path, S_IFCHR | 0600, makedev(1, 3));
+    slow_done = 1;
+    return NULL;
+}
+
+static int slow(const char *dir) {
+    long page = sysconf(_SC_PAGESIZE);
+    slow_dir = dir;
+    int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    if (uffd < 0) { printf("userfaultfd: %s\n", ename(errno)); return 2; }
+    struct uffdio_api api = { .api = UFFD_API };
+    if (ioctl(uffd, UFFDIO_API, &api)) { perror("UFFDIO_API"); return 2; }
+    stall_page = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {
+        .range = { .start = (unsigned long)stall_page, .len = page },
+        .mode = UFFDIO_REGISTER_MODE_MISSING,
+    };
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg)) { perror("UFFDIO_REGISTER"); return 2; }
+    pthread_t holder, slowt;
+    pthread_create(&holder, NULL, lock_holder, NULL);
+    struct pollfd p = { .fd = uffd, .events = POLLIN };
+    if (poll(&p, 1, 5000) != 1) { puts("getdents never stalled"); return 2; }
+    pthread_create(&slowt, NULL, slow_mknod, NULL);
+    usleep(300 * 1000);
+    int pending_before = !slow_done;
+    double t0 = now_ms();
+    struct utsname u;
+    int rc = uname(&u);
+    int e = errno;
+    double ms = now_ms() - t0;
+    int pending_after = !slow_done;
+    /* Let everything go. */
+    struct uffdio_zeropage zero = { .range = { .start = (unsigned long)stall_page, .len = page } };
+    ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
+    pthread_join(holder, NULL);
+    pthread_join(slowt, NULL);
+    printf("fast %s in %.1f ms while the slow one was %s\n", rc ? ename(e) : "ok", ms,
+           pending_before && pending_after ? "pending" : "done");
+    return pending_before && pending_after ? 0 : 1;
+}
+
+#define THREADS 8
+#define CALLS 25
+static const char *many_dir;
+static int answered[THREADS];
+
+static void *many_thread(void *arg) {
+    long t = (long)arg;
+    for (int i = 0; i < CALLS; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/n-%ld-%d", many_dir, t, i);
+        if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0) answered[t]++;
+    }
+    return NULL;
+}
+
+static int many(const char *dir) {
+    pthread_t t[THREADS];
+    many_dir = dir;
+    for (long i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, many_thread, (void *)i);
+    int total = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        total += answered[i];
+    }
+    printf("made %d\n", total);
+    return total == THREADS * CALLS ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    alarm(30);
+    if (argc == 5 && !strcmp(argv[1], "mount")) return report(mount(argv[2], argv[3], argv[4], 0, NULL));
+    if (argc == 4 && !strcmp(argv[1], "nodata")) return nodata(argv[2], argv[3]);
+    if (argc == 5 && !strcmp(argv[1], "swap")) return swap(argv[2], argv[3], atoi(argv[4]));
+    if (argc == 2 && !strcmp(argv[1], "fsopen")) return report(syscall(SYS_fsopen, "ext4", 0) < 0 ? -1 : 0);
+    if (argc == 3 && !strcmp(argv[1], "slow")) return slow(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "many")) return many(argv[2]);
+    fprintf(stderr, "usage: mount_probe mount|nodata|swap|fsopen|slow|many ...\n");
+    return 2;
+}
