@@ -34,6 +34,28 @@ pub const TOOLS: [&str; 6] = [
     "sk-aaexec",
 ];
 
+/// Set while `sk-seccomp --defer` waits for `sk-seccomp --deferred` to load
+/// its filter further down the chain: the number of the socket to it.
+pub const DEFERRED_VAR: &str = "SK_SECCOMP_DEFERRED";
+
+/// Refuses to execute anything but a seckun tool while a deferred filter
+/// waits to be loaded: the command would run without it.
+pub fn deferred_guard(word: &OsStr) -> Result<()> {
+    if std::env::var_os(DEFERRED_VAR).is_some() && !is_tool_word(word) {
+        anyhow::bail!(
+            "cannot execute {}: the filter of sk-seccomp --defer is not loaded yet (put \
+             sk-seccomp --deferred right before the command)",
+            word.to_string_lossy()
+        );
+    }
+    Ok(())
+}
+
+/// Whether `word` (a path or a name) is one of the seckun tools.
+pub fn is_tool(word: &OsStr) -> bool {
+    is_tool_word(word)
+}
+
 fn is_tool_word(word: &OsStr) -> bool {
     let base = Path::new(word).file_name().unwrap_or(word);
     TOOLS.iter().any(|t| OsStr::new(t) == base)

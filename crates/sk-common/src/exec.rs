@@ -57,6 +57,9 @@ pub fn exec(argv: &[OsString]) -> ! {
         };
         fail_exec(argv, errno)
     }
+    if let Err(e) = carry::deferred_guard(&argv[0]) {
+        crate::fail(&e)
+    }
     carry::drop_all();
     verbose!("executing {}", show_command(argv));
     let errno = match nix::unistd::execvp(&cargs[0], &cargs) {

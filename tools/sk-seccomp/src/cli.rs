@@ -124,6 +124,19 @@ pub struct Cli {
     #[arg(long, value_name = "FSTYPE:DEVICE", value_parser = crate::mount::parse_allow)]
     pub allow_mount: Vec<crate::mount::Allow>,
 
+    /// Stay as the supervisor here (outside the user namespace) but let a
+    /// later `sk-seccomp --deferred` load the filter, after the chain's
+    /// other steps (see DEFERRED LOADING in NOTES)
+    #[arg(long, requires = "notify")]
+    pub defer: bool,
+
+    /// Load the filter of an earlier `sk-seccomp --defer` and give it the
+    /// listener; the last link before the command
+    #[arg(long, conflicts_with_all = [
+        "default_action", "allow", "kill", "errno", "trap", "log", "profile", "notify",
+        "allow_mknod", "allow_mount", "report", "learn", "defer", "arch", "dump", "pfc"])]
+    pub deferred: bool,
+
     /// Print one line on stderr for each notified call and the decision
     #[arg(long)]
     pub report: bool,
@@ -240,6 +253,10 @@ pub struct Plan {
     pub optimize: bool,
     pub dump: Option<PathBuf>,
     pub pfc: Option<PathBuf>,
+    /// --defer: the filter is sent down the chain (deferred.rs).
+    pub defer: bool,
+    /// --deferred: load the filter an earlier link sent.
+    pub deferred: bool,
 }
 
 /// What the supervisor does with the notified calls.
@@ -256,6 +273,28 @@ pub struct Supervise {
 
 impl Cli {
     pub fn plan(&self) -> Result<Plan, String> {
+        if self.deferred {
+            return Ok(Plan {
+                supervise: None,
+                default_action: None,
+                rules: Vec::new(),
+                arches: Vec::new(),
+                profile: None,
+                nnp: true,
+                optimize: true,
+                dump: None,
+                pfc: None,
+                defer: false,
+                deferred: true,
+            });
+        }
+        if self.defer && !sk_common::carry::is_tool(&self.command[0]) {
+            return Err(
+                "--defer needs the rest of the chain, ending with sk-seccomp \
+                        --deferred COMMAND, not a command"
+                    .into(),
+            );
+        }
         let notified = self.notify.iter().flat_map(|n| n.rules.iter());
         let mut rules: Vec<Rule> = [&self.allow, &self.kill, &self.errno, &self.trap, &self.log]
             .into_iter()
@@ -301,6 +340,8 @@ impl Cli {
             optimize: !self.no_optimize,
             dump: self.dump.clone(),
             pfc: self.pfc.clone(),
+            defer: self.defer,
+            deferred: false,
         })
     }
 }

@@ -86,6 +86,7 @@ impl Launch {
             None => {
                 // The command is no tool of ours: the carried copies and
                 // their variable must not reach it.
+                carry::deferred_guard(&command[0])?;
                 carry::drop_all();
                 let path_var = std::env::var_os("PATH");
                 match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {

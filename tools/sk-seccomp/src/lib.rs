@@ -11,6 +11,7 @@
 //!    thing before execve, so the filter judges only the command.
 
 pub mod cli;
+pub mod deferred;
 pub mod docker_default;
 pub mod filter;
 pub mod host;
@@ -153,6 +154,9 @@ pub fn main() -> Result<Infallible> {
     let args: cli::Cli = sk_common::cli::parse();
     args.common.apply();
     let plan = args.plan().map_err(anyhow::Error::msg)?;
+    if plan.deferred {
+        return deferred::load(&args.command);
+    }
     // Prepare: the devices --allow-mount names are pinned now.
     let mounts = mount::prepare(plan.supervise.as_ref().map_or(&[][..], |s| &s.mounts))?;
     let spec = assemble(&plan)?;
@@ -177,6 +181,9 @@ pub fn main() -> Result<Infallible> {
         let arches = std::iter::once(host::native_arch().1.to_string())
             .chain(spec.arches.iter().cloned())
             .collect();
+        if plan.defer {
+            return deferred::supervise(&prog, spec.flags, plan.nnp, &launch, policy);
+        }
         verbose!("executing {} under a supervisor", launch.shown());
         return supervisor::run(
             &mut prog, spec.flags, &launch, plan.nnp, policy, sup.learn, arches,

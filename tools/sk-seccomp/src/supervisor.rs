@@ -49,7 +49,7 @@ fn lowest_free_fd() -> Result<RawFd> {
 }
 
 /// Whether `fd` in this process is a seccomp listener.
-fn is_listener(fd: RawFd) -> bool {
+pub(crate) fn is_listener(fd: RawFd) -> bool {
     std::fs::read_link(format!("/proc/self/fd/{fd}"))
         .map(|t| t.as_os_str() == "anon_inode:seccomp notify")
         .unwrap_or(false)
@@ -165,6 +165,20 @@ pub const MAX_IN_FLIGHT: usize = 32;
 struct Shared {
     policy: Policy,
     in_flight: AtomicUsize,
+}
+
+/// Supervises `child` with `policy` (no learning); returns its exit code.
+pub(crate) fn serve_policy(
+    parent: &mut Parent,
+    child: Pid,
+    listener: &OwnedFd,
+    policy: Policy,
+) -> Result<i32> {
+    let mut state = State {
+        policy,
+        learned: BTreeSet::new(),
+    };
+    serve(parent, child, listener, &mut state)
 }
 
 /// Answers notifications until the child ends; returns its exit code.

@@ -4,14 +4,16 @@
 //! `sk-seccomp --allow-mount ext4:/dev/loopN`; every other mount is EPERM
 //! and nothing is mounted anywhere; the supervisor answers concurrently.
 //!
-//! The chain after sk-seccomp is judged by its filter too: sk-pivot's own
-//! new mounts (proc, the minimal /dev) would be refused, so the containers
-//! here use `--no-proc --no-dev --no-mask` and bind the host's /proc (binds
-//! are not notified; see the man page).
+//! The containers are the course's chain, `sk-seccomp --defer ... sk-unshare
+//! -U -r -m -p sk-pivot --bind /dev/loopN ROOT sk-seccomp --deferred sh`:
+//! the supervisor outside the user namespace, the filter loaded last. One
+//! test loads it first instead (no --defer): then sk-pivot's own new mounts
+//! would be refused too, so that container has no new proc or /dev and
+//! binds the host's /proc (binds are not notified).
 
 mod common;
 use common::Scratch;
-use sk_testkit::{c_program, cmd, need_program, need_root, run, sh, sk, Cleanup, Output, Rootfs};
+use sk_testkit::{c_program, cmd, need_program, need_root, run, sh, sk, Output, Rootfs};
 use std::path::{Path, PathBuf};
 
 /// An ext4 image with a file written on the host side, on a loop device;
@@ -59,34 +61,45 @@ fn root(test: &str) -> Option<(Rootfs, PathBuf)> {
     Some((root, probe))
 }
 
-/// `script` as root of a user namespace in `root`, with the disk's node
-/// bound on the same path inside; behind a supervisor when `allow` says
-/// what it may mount.
+/// `script` as root (of a user namespace with `userns`) in `root`, with
+/// the disk's node bound on the same path inside; behind a supervisor when
+/// `allow` says what it may mount, its filter loaded last.
 fn container(root: &Path, disk: &Disk, allow: Option<&str>, userns: bool, script: &str) -> Output {
     let mut c = sk("sk-seccomp");
-    if let Some(allow) = allow {
-        c.args(["--notify", "mount", "--report", "--allow-mount", allow]);
-    } else {
+    match allow {
+        Some(allow) => c.args([
+            "--notify",
+            "mount",
+            "--report",
+            "--allow-mount",
+            allow,
+            "--defer",
+        ]),
         // The same chain without a supervisor: a filter that does nothing.
-        c.args(["--errno", "EPERM:kexec_load"]);
-    }
-    c.args(["sk-unshare", "-m"]);
+        None => c.args(["--errno", "EPERM:kexec_load"]),
+    };
+    c.args(["sk-unshare", "-m", "-p"]);
     if userns {
         c.args(["-U", "-r"]);
     }
-    c.args(["sk-pivot", "--no-proc", "--no-dev", "--no-mask", "--bind", "/proc"]);
-    c.args(["--bind", &disk.dev]).arg(root);
+    c.args(["sk-pivot", "--bind", &disk.dev]).arg(root);
+    if allow.is_some() {
+        c.args(["sk-seccomp", "--deferred"]);
+    }
     c.args(["/bin/sh", "-c", script]);
     run(common::no_core(&mut c))
 }
 
-/// Nothing of the disk is mounted on the host.
-fn not_on_the_host(disk: &Disk) {
+/// Nothing of the disk is mounted on the host, nor anything on `paths`
+/// (the host's whole table changes as other tests run).
+fn not_on_the_host(disk: &Disk, paths: &[&Path]) {
     let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(
-        !table.lines().any(|l| l.contains(" ext4 /proc/self/fd/") || l.contains(&disk.dev)),
-        "{table}"
-    );
+    let ours = |l: &str| {
+        l.contains(" ext4 /proc/self/fd/")
+            || l.contains(&disk.dev)
+            || paths.iter().any(|p| l.contains(p.to_str().unwrap()))
+    };
+    assert!(!table.lines().any(ours), "{table}");
 }
 
 #[test]
@@ -95,30 +108,123 @@ fn mount_inside_works_only_through_the_supervisor() {
     let Some(disk) = disk(test) else { return };
     let Some((root, _)) = root(test) else { return };
     let dev = &disk.dev;
-    let before = sk_testkit::mount_table();
 
-    let out = container(root.path(), &disk, None, true, &format!("/probe mount {dev} /mnt ext4"));
+    let out = container(
+        root.path(),
+        &disk,
+        None,
+        true,
+        &format!("/probe mount {dev} /mnt ext4"),
+    );
     out.expect_code(1);
     assert_eq!(out.stdout, "EPERM\n");
 
     let script = format!(
         "mount -t ext4 {dev} /mnt && cat /mnt/hello && grep ' /mnt ' /proc/self/mountinfo \
-         && echo host: $(grep -c ' ext4 /proc/self/fd/' /proc/1/mountinfo) \
          && umount /mnt && echo unmounted"
     );
-    let out = container(root.path(), &disk, Some(&format!("ext4:{dev}")), true, &script);
+    let out = container(
+        root.path(),
+        &disk,
+        Some(&format!("ext4:{dev}")),
+        true,
+        &script,
+    );
     out.success();
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "written on the host", "{}", out.stdout);
-    let fields: Vec<&str> = lines[1].split(' ').collect();
-    assert_eq!(fields[4], "/mnt", "{}", lines[1]);
+    nosuid_nodev_on_mnt(lines[1]);
+    assert_eq!(lines[2], "unmounted");
+    assert!(
+        out.stderr.contains("done by the supervisor"),
+        "{}",
+        out.stderr
+    );
+    not_on_the_host(&disk, &[root.path()]);
+}
+
+/// A mountinfo line for /mnt, with nosuid and nodev.
+fn nosuid_nodev_on_mnt(line: &str) {
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields[4], "/mnt", "{line}");
     let opts: Vec<&str> = fields[5].split(',').collect();
-    assert!(opts.contains(&"nosuid") && opts.contains(&"nodev"), "{}", lines[1]);
+    assert!(
+        opts.contains(&"nosuid") && opts.contains(&"nodev"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
+    let test = "a_supervisor_before_the_whole_chain_mounts_only_in_the_container";
+    let Some(disk) = disk(test) else { return };
+    let Some((root, _)) = root(test) else { return };
+    let dev = &disk.dev;
+    // The host's /proc inside: its pid 1 shows the host's mounts.
+    let script = format!(
+        "mount -t ext4 {dev} /mnt && cat /mnt/hello && grep ' /mnt ' /proc/self/mountinfo \
+         && echo host: $(grep -c ' ext4 /proc/self/fd/' /proc/1/mountinfo)"
+    );
+    let allow = format!("ext4:{dev}");
+    let mut c = sk("sk-seccomp");
+    c.args([
+        "--notify",
+        "mount",
+        "--allow-mount",
+        &allow,
+        "sk-unshare",
+        "-U",
+        "-r",
+        "-m",
+    ]);
+    c.args([
+        "sk-pivot",
+        "--no-proc",
+        "--no-dev",
+        "--no-mask",
+        "--bind",
+        "/proc",
+        "--bind",
+        dev,
+    ]);
+    c.arg(root.path()).args(["/bin/sh", "-c", &script]);
+    let out = run(&mut c);
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "written on the host", "{}", out.stdout);
+    nosuid_nodev_on_mnt(lines[1]);
     assert_eq!(lines[2], "host: 0");
-    assert_eq!(lines[3], "unmounted");
-    assert!(out.stderr.contains("done by the supervisor"), "{}", out.stderr);
-    not_on_the_host(&disk);
-    assert_eq!(sk_testkit::mount_table(), before);
+    not_on_the_host(&disk, &[root.path()]);
+}
+
+#[test]
+fn a_deferred_filter_must_be_loaded_before_the_command() {
+    let test = "a_deferred_filter_must_be_loaded_before_the_command";
+    let Some(disk) = disk(test) else { return };
+    let dev = &disk.dev;
+    let allow = format!("ext4:{dev}");
+    let dir = Scratch::new();
+    let flag = dir.str("ran");
+    let out = common::seccomp(&[
+        "--notify",
+        "mount",
+        "--allow-mount",
+        &allow,
+        "--defer",
+        "sk-unshare",
+        "-m",
+        "sh",
+        "-c",
+        &format!("touch {flag}"),
+    ]);
+    out.expect_code(125);
+    out.one_error_line("the filter of sk-seccomp --defer is not loaded yet");
+    assert!(!dir.path("ran").exists());
+    let out = common::seccomp(&["--notify", "mount", "--defer", "sh", "-c", "true"]);
+    out.expect_code(125);
+    let out = common::seccomp(&["--deferred", "true"]);
+    out.expect_code(125);
+    out.one_error_line("no sk-seccomp --defer earlier in the chain");
 }
 
 #[test]
@@ -130,16 +236,21 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
     // A directory on the host that a link inside points at.
     let outside = Scratch::new();
     let out_dir = outside.str("");
-    let before = sk_testkit::mount_table();
     let script = format!(
         "ln -s {out_dir} /out; ln -s /proc/1/root{out_dir} /magic; echo x > /file; \
          for c in 'mount {dev} /mnt xfs' 'mount none /mnt tmpfs' 'mount {dev} /out ext4' \
                   'mount {dev} /magic ext4' 'mount /file /mnt ext4' 'mount /bin/busybox /mnt ext4' \
                   'nodata {dev} /mnt' 'fsopen'; do /probe $c; done; \
-         /probe swap {dev} /mnt 300; \
+         /probe swap {dev} /mnt 100; \
          echo mounted: $(grep -c -e ' /mnt ' -e ' /out ' -e ' /magic ' /proc/self/mountinfo)"
     );
-    let out = container(root.path(), &disk, Some(&format!("ext4:{dev}")), true, &script);
+    let out = container(
+        root.path(),
+        &disk,
+        Some(&format!("ext4:{dev}")),
+        true,
+        &script,
+    );
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[..8],
@@ -152,10 +263,13 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
     assert!(lines[8].ends_with("swapped 0"), "{}", out.stdout);
     assert!(lines[8].starts_with("mounted ") && !lines[8].starts_with("mounted 0 "));
     assert_eq!(lines[9], "mounted: 0");
-    assert!(out.stderr.contains("mount(\"none\", \"/mnt\", \"tmpfs\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mount(\"none\", \"/mnt\", \"tmpfs\""),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_dir(outside.path("")).unwrap().count(), 0);
-    not_on_the_host(&disk);
-    assert_eq!(sk_testkit::mount_table(), before);
+    not_on_the_host(&disk, &[root.path(), &outside.0]);
 }
 
 #[test]
@@ -172,12 +286,18 @@ fn a_node_the_container_made_for_another_device_is_refused() {
          mknod /same b 7 {minor} && /probe mount /same /mnt ext4 && umount /mnt",
         minor + 1
     );
-    let out = container(root.path(), &disk, Some(&format!("ext4:{dev}")), false, &script);
+    let out = container(
+        root.path(),
+        &disk,
+        Some(&format!("ext4:{dev}")),
+        false,
+        &script,
+    );
     out.success();
     // A node of its own for the allowed device is fine: the host's node is
     // what gets mounted.
     assert_eq!(out.stdout, "EPERM\nok\n", "{}", out.stderr);
-    not_on_the_host(&disk);
+    not_on_the_host(&disk, &[root.path()]);
 }
 
 #[test]
@@ -192,22 +312,13 @@ fn debian_mount_falls_back_to_mount_2_and_works() {
     }
     let Some(disk) = disk(test) else { return };
     let dev = &disk.dev;
-    // sk-pivot --bind makes the node's mount point in the root: take it
-    // away again.
-    let node = debian.join(dev.trim_start_matches('/'));
-    let made = !node.exists();
-    let _gone = Cleanup(|| {
-        if made {
-            let _ = std::fs::remove_file(&node);
-        }
-    });
     let script = format!(
         "/usr/bin/mount -t ext4 {dev} /mnt && cat /mnt/hello && /usr/bin/umount /mnt && echo ok"
     );
     let out = container(&debian, &disk, Some(&format!("ext4:{dev}")), true, &script);
     out.success();
     assert_eq!(out.stdout, "written on the host\nok\n", "{}", out.stderr);
-    not_on_the_host(&disk);
+    not_on_the_host(&disk, &[&debian]);
 }
 
 #[test]
@@ -261,10 +372,22 @@ fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
 
 #[test]
 fn allow_mount_needs_a_block_device_and_notify_mount() {
-    let out = common::seccomp(&["--notify", "mount", "--allow-mount", "ext4:/dev/null", "true"]);
+    let out = common::seccomp(&[
+        "--notify",
+        "mount",
+        "--allow-mount",
+        "ext4:/dev/null",
+        "true",
+    ]);
     out.expect_code(125);
     out.one_error_line("cannot use /dev/null for --allow-mount: Block device required");
-    let out = common::seccomp(&["--notify", "uname", "--allow-mount", "ext4:/dev/loop0", "true"]);
+    let out = common::seccomp(&[
+        "--notify",
+        "uname",
+        "--allow-mount",
+        "ext4:/dev/loop0",
+        "true",
+    ]);
     out.expect_code(125);
     assert!(out.stderr.contains("--notify mount"), "{}", out.stderr);
 }
