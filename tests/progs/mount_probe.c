@@ -15,6 +15,9 @@
  *                            waits; a third thread's notified uname must
  *                            be answered meanwhile
  *   many DIR                 200 mknod calls from 8 threads at once
+ *   repeat-mknod DIR N       N times mknod DIR/n (c 1:3) and unlink it
+ *   repeat-mount SRC TGT N   N times mount SRC on TGT (ext4, ro) and umount
+ *                            (bench/notify.sh)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -208,15 +211,35 @@ static int many(const char *dir) {
     return total == THREADS * CALLS ? 0 : 1;
 }
 
+static int repeat_mknod(const char *dir, int n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/n", dir);
+    for (int i = 0; i < n; i++) {
+        if (mknod(path, S_IFCHR | 0600, makedev(1, 3))) return report(-1);
+        unlink(path);
+    }
+    return 0;
+}
+
+static int repeat_mount(const char *src, const char *tgt, int n) {
+    for (int i = 0; i < n; i++) {
+        if (mount(src, tgt, "ext4", MS_RDONLY, NULL)) return report(-1);
+        umount2(tgt, 0);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
-    alarm(30);
+    if (argc > 1 && strncmp(argv[1], "repeat-", 7)) alarm(30);
     if (argc == 5 && !strcmp(argv[1], "mount")) return report(mount(argv[2], argv[3], argv[4], 0, NULL));
     if (argc == 4 && !strcmp(argv[1], "nodata")) return nodata(argv[2], argv[3]);
     if (argc == 5 && !strcmp(argv[1], "swap")) return swap(argv[2], argv[3], atoi(argv[4]));
     if (argc == 2 && !strcmp(argv[1], "fsopen")) return report(syscall(SYS_fsopen, "ext4", 0) < 0 ? -1 : 0);
     if (argc == 3 && !strcmp(argv[1], "slow")) return slow(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "many")) return many(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "repeat-mknod")) return repeat_mknod(argv[2], atoi(argv[3]));
+    if (argc == 5 && !strcmp(argv[1], "repeat-mount")) return repeat_mount(argv[2], argv[3], atoi(argv[4]));
     fprintf(stderr, "usage: mount_probe mount|nodata|swap|fsopen|slow|many ...\n");
     return 2;
 }

@@ -24,6 +24,10 @@ Examples:
     sk-seccomp --profile docker-default --pfc /dev/stdout true
   Let a supervisor create /dev/null's device in a user namespace:
     sk-unshare -U -r -m sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 mknod /tmp/n c 1 3
+  Let a user-namespace container mount ext4 from the host's /dev/loop0 (nosuid,nodev):
+    sk-seccomp --notify mount --allow-mount ext4:/dev/loop0 --defer \\
+      sk-unshare -U -r -m -p sk-pivot --bind /dev/loop0 /tmp/root \\
+      sk-seccomp --deferred mount /dev/loop0 /mnt
   Name each denied call on stderr:
     sk-seccomp --notify uname --report uname -a
   Learn a profile, then use it:
