@@ -15,6 +15,9 @@
  *                            waits; a third thread's notified uname must
  *                            be answered meanwhile
  *   many DIR                 200 mknod calls from 8 threads at once
+ *   remount TGT              mount(NULL, TGT, NULL, MS_REMOUNT|MS_BIND) without
+ *                            nodev and nosuid
+ *   setattr TGT              mount_setattr(TGT) clearing nodev and nosuid
  *   repeat-mknod DIR N       N times mknod DIR/n (c 1:3) and unlink it
  *   repeat-mount SRC TGT N   N times mount SRC on TGT (ext4, ro) and umount
  *                            (bench/notify.sh)
@@ -211,6 +214,15 @@ static int many(const char *dir) {
     return total == THREADS * CALLS ? 0 : 1;
 }
 
+struct mount_attr_v0 {
+    unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int setattr(const char *tgt) {
+    struct mount_attr_v0 a = { .attr_clr = 0x2 | 0x4 }; /* MOUNT_ATTR_NOSUID | NODEV */
+    return report(syscall(SYS_mount_setattr, AT_FDCWD, tgt, 0, &a, sizeof a) < 0 ? -1 : 0);
+}
+
 static int repeat_mknod(const char *dir, int n) {
     char path[512];
     snprintf(path, sizeof path, "%s/n", dir);
@@ -238,6 +250,9 @@ int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "fsopen")) return report(syscall(SYS_fsopen, "ext4", 0) < 0 ? -1 : 0);
     if (argc == 3 && !strcmp(argv[1], "slow")) return slow(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "many")) return many(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "remount"))
+        return report(mount(NULL, argv[2], NULL, MS_REMOUNT | MS_BIND, NULL));
+    if (argc == 3 && !strcmp(argv[1], "setattr")) return setattr(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "repeat-mknod")) return repeat_mknod(argv[2], atoi(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "repeat-mount")) return repeat_mount(argv[2], argv[3], atoi(argv[4]));
     fprintf(stderr, "usage: mount_probe mount|nodata|swap|fsopen|slow|many ...\n");

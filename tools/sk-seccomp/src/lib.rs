@@ -143,8 +143,8 @@ The supervisor reads the source, target, type and data once from the caller's me
 within the bound) and acts only on that copy, so a thread that rewrites them meanwhile changes \
 nothing; notify_id_valid after the reads says that the pid was not reused. Source and target \
 are resolved in the caller's root with openat2(RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS) from \
-/proc/PID/root (an absolute path) or /proc/PID/cwd (a relative one, which then cannot climb \
-above it), so no link leads out of the container. The flags may be ro, noexec, nosuid, nodev, \
+/proc/PID/root (a relative path from the cwd's place under that root, so that .. works as \
+for the caller), so no link leads out of the container. The flags may be ro, noexec, nosuid, nodev, \
 sync, dirsync, noatime, nodiratime, relatime, strictatime, lazytime, nosymfollow and silent; \
 the data only acl, noacl, user_xattr, nouser_xattr, discard, nodiscard, barrier, nobarrier, \
 errors=continue, errors=remount-ro and commit=N (never an option that names a file or device, \

@@ -376,6 +376,8 @@ struct Caller {
     mnt: OwnedFd,
     root: OwnedFd,
     cwd: OwnedFd,
+    /// The cwd as a path under the caller's root, when the kernel can say.
+    cwd_in_root: Option<PathBuf>,
 }
 
 fn open_caller(pid: u32) -> std::result::Result<Caller, Errno> {
@@ -386,27 +388,48 @@ fn open_caller(pid: u32) -> std::result::Result<Caller, Errno> {
             Mode::empty(),
         )
     };
+    let link = |what: &str| std::fs::read_link(format!("/proc/{pid}/{what}")).ok();
+    let cwd_in_root = link("root")
+        .zip(link("cwd"))
+        .and_then(|(root, cwd)| cwd.strip_prefix(&root).ok().map(Path::to_path_buf));
     Ok(Caller {
         mnt: open("ns/mnt", OFlag::O_RDONLY)?,
         root: open("root", OFlag::O_PATH | OFlag::O_DIRECTORY)?,
         cwd: open("cwd", OFlag::O_PATH | OFlag::O_DIRECTORY)?,
+        cwd_in_root,
     })
 }
 
-/// Opens `path` (O_PATH) as the caller sees it, never leaving its root:
-/// an absolute path from its root, a relative one beneath its cwd.
+/// Opens `path` (O_PATH) as the caller sees it, never leaving its root.
+/// An absolute path is resolved from its root; a relative one from its
+/// cwd's place under the root (so `..` works as for the caller), or, when
+/// the cwd is not under the root, beneath the cwd.
 fn resolve(c: &Caller, path: &CStr, flags: OFlag) -> std::result::Result<OwnedFd, Errno> {
+    use std::os::unix::ffi::OsStrExt;
     let bytes = path.to_bytes();
-    let (base, rel) = match bytes.iter().position(|b| *b != b'/') {
-        _ if bytes.is_empty() => return Err(Errno::ENOENT),
-        None => (&c.root, &b"."[..]),
-        Some(0) => (&c.cwd, bytes),
-        Some(i) => (&c.root, &bytes[i..]),
+    if bytes.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let rel = Path::new(std::ffi::OsStr::from_bytes(bytes));
+    let (base, rel): (&OwnedFd, PathBuf) = if rel.is_absolute() {
+        (
+            &c.root,
+            rel.strip_prefix("/").expect("absolute").to_path_buf(),
+        )
+    } else if let Some(cwd) = &c.cwd_in_root {
+        (&c.root, cwd.join(rel))
+    } else {
+        (&c.cwd, rel.to_path_buf())
+    };
+    let rel = if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
     };
     let how = OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_CLOEXEC | flags)
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    openat2(base, &CString::new(rel).expect("no NUL inside")[..], how)
+    openat2(base, rel.as_path(), how)
 }
 
 /// The checks, then the mount. Every refusal is EPERM; the kernel's own

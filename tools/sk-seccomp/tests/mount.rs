@@ -41,6 +41,14 @@ fn disk(test: &str) -> Option<Disk> {
     let content = files.path("content");
     std::fs::create_dir(&content).unwrap();
     std::fs::write(content.join("hello"), "written on the host\n").unwrap();
+    // What a hostile image carries: the host's memory as a device node.
+    nix::sys::stat::mknod(
+        &content.join("mem"),
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o666),
+        nix::sys::stat::makedev(1, 1),
+    )
+    .unwrap();
     let img = files.str("ext4.img");
     sh(&format!("truncate -s 8M {img}")).success();
     run(cmd("mkfs.ext4").args(["-q", "-F", "-d", &files.str("content"), &img])).success();
@@ -270,6 +278,70 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
     );
     assert_eq!(std::fs::read_dir(outside.path("")).unwrap().count(), 0);
     not_on_the_host(&disk, &[root.path(), &outside.0]);
+}
+
+#[test]
+fn nodev_and_nosuid_cannot_be_taken_off() {
+    let test = "nodev_and_nosuid_cannot_be_taken_off";
+    let Some(disk) = disk(test) else { return };
+    let Some((root, _)) = root(test) else { return };
+    let dev = &disk.dev;
+    let script = format!(
+        "mount -t ext4 {dev} /mnt || exit 9; head -c 1 /mnt/mem >/dev/null 2>&1; echo mem $?; \
+         /probe remount /mnt; /probe setattr /mnt; mount -o remount,dev,suid /mnt 2>/dev/null; \
+         echo remount $?; mkdir /b && mount --bind /mnt /b && /probe remount /b; \
+         grep -e ' /mnt ' -e ' /b ' /proc/self/mountinfo"
+    );
+    let out = container(
+        root.path(),
+        &disk,
+        Some(&format!("ext4:{dev}")),
+        true,
+        &script,
+    );
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[..5],
+        ["mem 1", "EPERM", "ENOSYS", "remount 1", "EPERM"],
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(lines.len(), 7, "{}", out.stdout);
+    for line in &lines[5..] {
+        let opts: Vec<&str> = line.split(' ').nth(5).unwrap().split(',').collect();
+        assert!(
+            opts.contains(&"nosuid") && opts.contains(&"nodev"),
+            "{line}"
+        );
+    }
+    not_on_the_host(&disk, &[root.path()]);
+}
+
+#[test]
+fn relative_paths_and_links_inside_resolve_as_for_the_caller() {
+    let test = "relative_paths_and_links_inside_resolve_as_for_the_caller";
+    let Some(disk) = disk(test) else { return };
+    let Some((root, _)) = root(test) else { return };
+    let dev = &disk.dev;
+    let node = dev.trim_start_matches("/dev/");
+    let script = format!(
+        "cd /dev && /probe mount ./{node} ../mnt ext4 && umount /mnt; \
+         cd / && ln -s {dev} /disk && ln -s mnt /m && /probe mount disk m ext4 && cat /mnt/hello"
+    );
+    let out = container(
+        root.path(),
+        &disk,
+        Some(&format!("ext4:{dev}")),
+        true,
+        &script,
+    );
+    out.success();
+    assert_eq!(
+        out.stdout, "ok\nok\nwritten on the host\n",
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
