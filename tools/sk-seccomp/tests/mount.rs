@@ -98,6 +98,24 @@ fn container(root: &Path, disk: &Disk, allow: Option<&str>, userns: bool, script
     run(common::no_core(&mut c))
 }
 
+/// The disk and a root to use it in, or None after a loud skip.
+fn setup(test: &str) -> Option<(Disk, Rootfs)> {
+    let disk = disk(test)?;
+    let (root, _) = root(test)?;
+    Some((disk, root))
+}
+
+/// `script` in `root` behind a supervisor that may mount ext4 from the disk.
+fn allowed(root: &Path, disk: &Disk, userns: bool, script: &str) -> Output {
+    container(
+        root,
+        disk,
+        Some(&format!("ext4:{}", disk.dev)),
+        userns,
+        script,
+    )
+}
+
 /// Nothing of the disk is mounted on the host, nor anything on `paths`
 /// (the host's whole table changes as other tests run).
 fn not_on_the_host(disk: &Disk, paths: &[&Path]) {
@@ -113,8 +131,9 @@ fn not_on_the_host(disk: &Disk, paths: &[&Path]) {
 #[test]
 fn mount_inside_works_only_through_the_supervisor() {
     let test = "mount_inside_works_only_through_the_supervisor";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
 
     let out = container(
@@ -131,13 +150,7 @@ fn mount_inside_works_only_through_the_supervisor() {
         "mount -t ext4 {dev} /mnt && cat /mnt/hello && grep ' /mnt ' /proc/self/mountinfo \
          && umount /mnt && echo unmounted"
     );
-    let out = container(
-        root.path(),
-        &disk,
-        Some(&format!("ext4:{dev}")),
-        true,
-        &script,
-    );
+    let out = allowed(root.path(), &disk, true, &script);
     out.success();
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "written on the host", "{}", out.stdout);
@@ -165,8 +178,9 @@ fn nosuid_nodev_on_mnt(line: &str) {
 #[test]
 fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
     let test = "a_supervisor_before_the_whole_chain_mounts_only_in_the_container";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
     // The host's /proc inside: its pid 1 shows the host's mounts.
     let script = format!(
@@ -238,8 +252,9 @@ fn a_deferred_filter_must_be_loaded_before_the_command() {
 #[test]
 fn every_other_mount_is_refused_and_nothing_is_mounted() {
     let test = "every_other_mount_is_refused_and_nothing_is_mounted";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
     // A directory on the host that a link inside points at.
     let outside = Scratch::new();
@@ -252,13 +267,7 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
          /probe swap {dev} /mnt 100; \
          echo mounted: $(grep -c -e ' /mnt ' -e ' /out ' -e ' /magic ' /proc/self/mountinfo)"
     );
-    let out = container(
-        root.path(),
-        &disk,
-        Some(&format!("ext4:{dev}")),
-        true,
-        &script,
-    );
+    let out = allowed(root.path(), &disk, true, &script);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[..8],
@@ -283,8 +292,9 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
 #[test]
 fn nodev_and_nosuid_cannot_be_taken_off() {
     let test = "nodev_and_nosuid_cannot_be_taken_off";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
     let script = format!(
         "mount -t ext4 {dev} /mnt || exit 9; head -c 1 /mnt/mem >/dev/null 2>&1; echo mem $?; \
@@ -292,13 +302,7 @@ fn nodev_and_nosuid_cannot_be_taken_off() {
          echo remount $?; mkdir /b && mount --bind /mnt /b && /probe remount /b; \
          grep -e ' /mnt ' -e ' /b ' /proc/self/mountinfo"
     );
-    let out = container(
-        root.path(),
-        &disk,
-        Some(&format!("ext4:{dev}")),
-        true,
-        &script,
-    );
+    let out = allowed(root.path(), &disk, true, &script);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[..5],
@@ -321,21 +325,16 @@ fn nodev_and_nosuid_cannot_be_taken_off() {
 #[test]
 fn relative_paths_and_links_inside_resolve_as_for_the_caller() {
     let test = "relative_paths_and_links_inside_resolve_as_for_the_caller";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
     let node = dev.trim_start_matches("/dev/");
     let script = format!(
         "cd /dev && /probe mount ./{node} ../mnt ext4 && umount /mnt; \
          cd / && ln -s {dev} /disk && ln -s mnt /m && /probe mount disk m ext4 && cat /mnt/hello"
     );
-    let out = container(
-        root.path(),
-        &disk,
-        Some(&format!("ext4:{dev}")),
-        true,
-        &script,
-    );
+    let out = allowed(root.path(), &disk, true, &script);
     out.success();
     assert_eq!(
         out.stdout, "ok\nok\nwritten on the host\n",
@@ -347,8 +346,9 @@ fn relative_paths_and_links_inside_resolve_as_for_the_caller() {
 #[test]
 fn a_node_the_container_made_for_another_device_is_refused() {
     let test = "a_node_the_container_made_for_another_device_is_refused";
-    let Some(disk) = disk(test) else { return };
-    let Some((root, _)) = root(test) else { return };
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
     let dev = &disk.dev;
     // Real root (no user namespace) may make any node; the loop device
     // next to the allowed one is another disk.
@@ -358,13 +358,7 @@ fn a_node_the_container_made_for_another_device_is_refused() {
          mknod /same b 7 {minor} && /probe mount /same /mnt ext4 && umount /mnt",
         minor + 1
     );
-    let out = container(
-        root.path(),
-        &disk,
-        Some(&format!("ext4:{dev}")),
-        false,
-        &script,
-    );
+    let out = allowed(root.path(), &disk, false, &script);
     out.success();
     // A node of its own for the allowed device is fine: the host's node is
     // what gets mounted.
@@ -387,7 +381,7 @@ fn debian_mount_falls_back_to_mount_2_and_works() {
     let script = format!(
         "/usr/bin/mount -t ext4 {dev} /mnt && cat /mnt/hello && /usr/bin/umount /mnt && echo ok"
     );
-    let out = container(&debian, &disk, Some(&format!("ext4:{dev}")), true, &script);
+    let out = allowed(&debian, &disk, true, &script);
     out.success();
     assert_eq!(out.stdout, "written on the host\nok\n", "{}", out.stderr);
     not_on_the_host(&disk, &[&debian]);
