@@ -11,7 +11,7 @@
 use crate::notify::{encode_dev, Mknod};
 use libseccomp::notify_id_valid;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
@@ -105,5 +105,28 @@ fn in_callers_view(
     let kind = SFlag::from_bits_truncate(call.mode & libc::S_IFMT);
     let perm = Mode::from_bits_truncate(call.mode & 0o7777);
     let (major, minor) = call.dev;
-    nix::sys::stat::mknod(path.as_c_str(), kind, perm, encode_dev(major, minor))
+    let (dir, name) = parent_of(path)?;
+    nix::sys::stat::mknodat(&dir, name.as_c_str(), kind, perm, encode_dev(major, minor))
+}
+
+/// The directory of `path`, opened as the caller would reach it but
+/// without magic links (a /proc/self/fd/N in the caller's /proc could be
+/// one of the supervisor's own descriptors), and the last component.
+/// The chroot keeps `..` and absolute links inside the caller's root.
+fn parent_of(path: &CString) -> Result<(OwnedFd, CString), Errno> {
+    let bytes = path.as_bytes();
+    let (dir, name) = match bytes.iter().rposition(|b| *b == b'/') {
+        None => (&b"."[..], bytes),
+        Some(0) => (&b"/"[..], &bytes[1..]),
+        Some(i) => (&bytes[..i], &bytes[i + 1..]),
+    };
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let dir = CString::new(dir).expect("no NUL inside");
+    let fd = openat2(nix::fcntl::AT_FDCWD, dir.as_c_str(), how)?;
+    Ok((fd, CString::new(name).expect("no NUL inside")))
 }

@@ -175,30 +175,16 @@ fn nosuid_nodev_on_mnt(line: &str) {
     );
 }
 
-#[test]
-fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
-    let test = "a_supervisor_before_the_whole_chain_mounts_only_in_the_container";
-    let Some((disk, root)) = setup(test) else {
-        return;
-    };
-    let dev = &disk.dev;
-    // The host's /proc inside: its pid 1 shows the host's mounts.
-    let script = format!(
-        "mount -t ext4 {dev} /mnt && cat /mnt/hello && grep ' /mnt ' /proc/self/mountinfo \
-         && echo host: $(grep -c ' ext4 /proc/self/fd/' /proc/1/mountinfo)"
-    );
-    let allow = format!("ext4:{dev}");
+/// The supervisor first in the chain (no --defer): the container has no
+/// new proc or /dev (sk-pivot's own mounts would be refused) and sees the
+/// host's /proc, whose pid 1 shows the host's mounts; `extra` goes before
+/// the command.
+fn early(root: &Path, disk: &Disk, extra: &[&str], script: &str) -> std::process::Command {
+    let allow = format!("ext4:{}", disk.dev);
     let mut c = sk("sk-seccomp");
-    c.args([
-        "--notify",
-        "mount",
-        "--allow-mount",
-        &allow,
-        "sk-unshare",
-        "-U",
-        "-r",
-        "-m",
-    ]);
+    c.args(["--notify", "mount", "--allow-mount", &allow])
+        .args(extra);
+    c.args(["sk-unshare", "-U", "-r", "-m"]);
     c.args([
         "sk-pivot",
         "--no-proc",
@@ -207,16 +193,61 @@ fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
         "--bind",
         "/proc",
         "--bind",
-        dev,
     ]);
-    c.arg(root.path()).args(["/bin/sh", "-c", &script]);
-    let out = run(&mut c);
+    c.arg(&disk.dev).arg(root).args(["/bin/sh", "-c", script]);
+    c
+}
+
+#[test]
+fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
+    let test = "a_supervisor_before_the_whole_chain_mounts_only_in_the_container";
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
+    let dev = &disk.dev;
+    let script = format!(
+        "mount -t ext4 {dev} /mnt && cat /mnt/hello && grep ' /mnt ' /proc/self/mountinfo \
+         && echo host: $(grep -c ' ext4 /proc/self/fd/' /proc/1/mountinfo)"
+    );
+    let out = run(&mut early(root.path(), &disk, &[], &script));
     out.success();
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "written on the host", "{}", out.stdout);
     nosuid_nodev_on_mnt(lines[1]);
     assert_eq!(lines[2], "host: 0");
     not_on_the_host(&disk, &[root.path()]);
+}
+
+/// With the host's /proc inside, /proc/self is the supervisor: its cwd
+/// (a magic link) is a directory on the host. The supervisor's own
+/// lookups never follow magic links.
+#[test]
+fn magic_links_never_lead_to_the_supervisors_own_files() {
+    let test = "magic_links_never_lead_to_the_supervisors_own_files";
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
+    let dev = &disk.dev;
+    let cwd = Scratch::new();
+    // The bind's mount point, made now: sk-pivot's mknod of it would be
+    // notified too.
+    let point = root.path().join(dev.trim_start_matches('/'));
+    std::fs::create_dir_all(point.parent().unwrap()).unwrap();
+    std::fs::write(&point, "").unwrap();
+    let script = format!(
+        "mknod /proc/self/cwd/evil c 1 3 2>/dev/null; echo mknod $?; \
+         mknod /proc/thread-self/cwd/evil c 1 3 2>/dev/null; echo mknod $?; \
+         /probe mount {dev} /proc/self/cwd ext4; mknod /ok c 1 3 && echo made"
+    );
+    let extra = ["--notify", "mknod,mknodat", "--allow-mknod", "c:1:3"];
+    let out = run(early(root.path(), &disk, &extra, &script).current_dir(&cwd.0));
+    assert_eq!(
+        out.stdout, "mknod 1\nmknod 1\nEPERM\nmade\n",
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&cwd.0).unwrap().count(), 0);
+    not_on_the_host(&disk, &[root.path(), &cwd.0]);
 }
 
 #[test]
