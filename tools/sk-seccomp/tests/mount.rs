@@ -397,10 +397,15 @@ fn a_node_the_container_made_for_another_device_is_refused() {
     not_on_the_host(&disk, &[root.path()]);
 }
 
-/// The cached Debian root (scripts/mkrootfs --debian, shared with
-/// tests/debian_root.rs), made when missing; None after a loud skip.
-fn debian_root(test: &str) -> Option<PathBuf> {
-    let dir = sk_testkit::workspace().join(".cache/rootfs-debian");
+/// A cached Debian root of `suite` in .cache, made when missing (bookworm
+/// by scripts/mkrootfs --debian, shared with tests/debian_root.rs; another
+/// suite by debootstrap's minbase); None after a loud skip.
+fn debian_root(test: &str, suite: &str) -> Option<PathBuf> {
+    let name = match suite {
+        "bookworm" => "rootfs-debian".to_string(),
+        other => format!("rootfs-{other}"),
+    };
+    let dir = sk_testkit::workspace().join(".cache").join(name);
     if dir.join("etc/debian_version").exists() {
         return Some(dir);
     }
@@ -409,14 +414,18 @@ fn debian_root(test: &str) -> Option<PathBuf> {
     }
     // Made under another name and renamed: a half-made root is never used.
     let tmp = dir.with_extension(sk_testkit::unique("new"));
-    let out = sk_testkit::run_within(
-        cmd(sk_testkit::workspace().join("scripts/mkrootfs"))
-            .arg("--debian")
-            .arg(&tmp),
-        std::time::Duration::from_secs(900),
-        None,
-    );
-    assert!(out.status.success(), "mkrootfs --debian: {}", out.stderr);
+    let mut make = if suite == "bookworm" {
+        let mut c = cmd(sk_testkit::workspace().join("scripts/mkrootfs"));
+        c.arg("--debian").arg(&tmp);
+        c
+    } else {
+        let mut c = cmd("debootstrap");
+        c.args(["--variant=minbase", suite]).arg(&tmp);
+        c.arg("http://deb.debian.org/debian");
+        c
+    };
+    let out = sk_testkit::run_within(&mut make, std::time::Duration::from_secs(900), None);
+    assert!(out.status.success(), "debootstrap {suite}: {}", out.stderr);
     if std::fs::rename(&tmp, &dir).is_err() {
         // Another test made it meanwhile.
         let _ = std::fs::remove_dir_all(&tmp);
@@ -424,16 +433,11 @@ fn debian_root(test: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// Debian 12's util-linux (2.38) mounts with mount(2); 2.39 and later try
-/// fsopen first, which gets ENOSYS (the refusal test checks that), and
-/// fall back to mount(2).
-#[test]
-fn debians_own_mount_and_umount_work_inside() {
-    let test = "debians_own_mount_and_umount_work_inside";
-    let Some(disk) = disk(test) else { return };
-    let Some(debian) = debian_root(test) else {
-        return;
-    };
+/// `mount -o ro,noatime` and `umount` of the Debian `suite` inside; returns
+/// the supervisor's report.
+fn debian_mount(test: &str, suite: &str) -> Option<String> {
+    let disk = disk(test)?;
+    let debian = debian_root(test, suite)?;
     let dev = &disk.dev;
     let script = format!(
         "/usr/bin/mount -t ext4 -o ro,noatime {dev} /mnt && cat /mnt/hello \
@@ -444,6 +448,27 @@ fn debians_own_mount_and_umount_work_inside() {
     out.success();
     assert_eq!(out.stdout, "written on the host\n1\nok\n", "{}", out.stderr);
     not_on_the_host(&disk, &[&debian]);
+    Some(out.stderr)
+}
+
+/// Debian 12's util-linux (2.38) mounts with mount(2).
+#[test]
+fn debian_12s_mount_and_umount_work_inside() {
+    debian_mount("debian_12s_mount_and_umount_work_inside", "bookworm");
+}
+
+/// Debian 13's util-linux (2.41) tries the new mount API first: fsopen
+/// gets ENOSYS, and libmount falls back to mount(2).
+#[test]
+fn debian_13s_mount_falls_back_from_fsopen_to_mount_2() {
+    let test = "debian_13s_mount_falls_back_from_fsopen_to_mount_2";
+    let Some(report) = debian_mount(test, "trixie") else {
+        return;
+    };
+    let fsopen = report.find("fsopen(").expect(&report);
+    assert!(report[fsopen..].contains("denied (ENOSYS)"), "{report}");
+    let mount = report.find("mount(\"/dev/loop").expect(&report);
+    assert!(fsopen < mount, "{report}");
 }
 
 #[test]
