@@ -15,6 +15,10 @@
  *                            waits; a third thread's notified uname must
  *                            be answered meanwhile
  *   many DIR                 200 mknod calls from 8 threads at once
+ *   dead-caller SRC TGT      a child's mount of SRC on TGT waits in the
+ *                            supervisor (TGT held locked as in slow), the
+ *                            child is killed, the lock let go: prints
+ *                            "mounted N" for TGT afterwards (must be 0)
  *   remount TGT              mount(NULL, TGT, NULL, MS_REMOUNT|MS_BIND) without
  *                            nodev and nosuid
  *   setattr TGT              mount_setattr(TGT) clearing nodev and nosuid
@@ -38,6 +42,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,23 +156,54 @@ static void *slow_mknod(void *arg) {
     return NULL;
 }
 
-static int slow(const char *dir) {
-    long page = sysconf(_SC_PAGESIZE);
+/* Holds TGT's lock until the page is provided; returns the uffd. */
+static int hold_locked(const char *dir, pthread_t *holder) {
     slow_dir = dir;
+    long page = sysconf(_SC_PAGESIZE);
     int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-    if (uffd < 0) { printf("userfaultfd: %s\n", ename(errno)); return 2; }
+    if (uffd < 0) { printf("userfaultfd: %s\n", ename(errno)); exit(2); }
     struct uffdio_api api = { .api = UFFD_API };
-    if (ioctl(uffd, UFFDIO_API, &api)) { perror("UFFDIO_API"); return 2; }
     stall_page = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     struct uffdio_register reg = {
         .range = { .start = (unsigned long)stall_page, .len = page },
         .mode = UFFDIO_REGISTER_MODE_MISSING,
     };
-    if (ioctl(uffd, UFFDIO_REGISTER, &reg)) { perror("UFFDIO_REGISTER"); return 2; }
-    pthread_t holder, slowt;
-    pthread_create(&holder, NULL, lock_holder, NULL);
+    if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) { perror("uffd"); exit(2); }
+    pthread_create(holder, NULL, lock_holder, NULL);
     struct pollfd p = { .fd = uffd, .events = POLLIN };
-    if (poll(&p, 1, 5000) != 1) { puts("getdents never stalled"); return 2; }
+    if (poll(&p, 1, 5000) != 1) { puts("getdents never stalled"); exit(2); }
+    return uffd;
+}
+
+static void let_go(int uffd, pthread_t holder) {
+    struct uffdio_zeropage zero = { .range = { .start = (unsigned long)stall_page,
+                                               .len = sysconf(_SC_PAGESIZE) } };
+    ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
+    pthread_join(holder, NULL);
+}
+
+static int dead_caller(const char *src, const char *tgt) {
+    pthread_t holder;
+    int uffd = hold_locked(tgt, &holder);
+    pid_t child = fork();
+    if (child == 0) {
+        mount(src, tgt, "ext4", 0, NULL);
+        _exit(0);
+    }
+    usleep(500 * 1000);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    let_go(uffd, holder);
+    usleep(500 * 1000);
+    char seen[64];
+    fstype_on(tgt, seen, sizeof seen);
+    printf("mounted %d\n", seen[0] != 0);
+    return seen[0] != 0;
+}
+
+static int slow(const char *dir) {
+    pthread_t holder, slowt;
+    int uffd = hold_locked(dir, &holder);
     pthread_create(&slowt, NULL, slow_mknod, NULL);
     usleep(300 * 1000);
     int pending_before = !slow_done;
@@ -176,10 +213,7 @@ static int slow(const char *dir) {
     int e = errno;
     double ms = now_ms() - t0;
     int pending_after = !slow_done;
-    /* Let everything go. */
-    struct uffdio_zeropage zero = { .range = { .start = (unsigned long)stall_page, .len = page } };
-    ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
-    pthread_join(holder, NULL);
+    let_go(uffd, holder);
     pthread_join(slowt, NULL);
     printf("fast %s in %.1f ms while the slow one was %s\n", rc ? ename(e) : "ok", ms,
            pending_before && pending_after ? "pending" : "done");
@@ -250,6 +284,7 @@ int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "fsopen")) return report(syscall(SYS_fsopen, "ext4", 0) < 0 ? -1 : 0);
     if (argc == 3 && !strcmp(argv[1], "slow")) return slow(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "many")) return many(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "dead-caller")) return dead_caller(argv[2], argv[3]);
     if (argc == 3 && !strcmp(argv[1], "remount"))
         return report(mount(NULL, argv[2], NULL, MS_REMOUNT | MS_BIND, NULL));
     if (argc == 3 && !strcmp(argv[1], "setattr")) return setattr(argv[2]);

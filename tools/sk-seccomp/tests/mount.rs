@@ -496,6 +496,27 @@ fn a_slow_request_does_not_stall_a_fast_one() {
     assert!(dir.path("slow-node").exists());
 }
 
+/// A caller killed while the supervisor mounts for it (held up by /mnt's
+/// lock, which the container's other thread holds) gets no answer: the
+/// mount is taken down again. Real root in the container (no user
+/// namespace), which may use userfaultfd on kernel accesses.
+#[test]
+fn a_mount_for_a_caller_that_died_is_taken_down() {
+    let test = "a_mount_for_a_caller_that_died_is_taken_down";
+    let Some((disk, root)) = setup(test) else {
+        return;
+    };
+    let script = format!("/probe dead-caller {} /mnt", disk.dev);
+    let out = allowed(root.path(), &disk, false, &script);
+    assert_eq!(out.stdout, "mounted 0\n", "{}", out.stderr);
+    assert!(
+        out.stderr.contains("done by the supervisor"),
+        "{}",
+        out.stderr
+    );
+    not_on_the_host(&disk, &[root.path()]);
+}
+
 #[test]
 fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
     let test = "two_hundred_parallel_calls_from_eight_threads_are_all_answered";
