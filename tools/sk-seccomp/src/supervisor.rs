@@ -156,7 +156,7 @@ fn wait_for_listener(parent: &mut Parent, child: Pid, slot: RawFd) -> Result<Opt
 }
 
 /// How many notifications are worked on at once. One that blocks (a
-/// mount of a slow device, a caller's memory that stalls the read) holds
+/// mount of a slow device, a directory the container holds locked) holds
 /// one worker, never the others; past this many the rest wait in the
 /// kernel's queue, and the supervisor still relays signals and exits.
 pub const MAX_IN_FLIGHT: usize = 32;
@@ -270,8 +270,8 @@ fn answer_one(fd: RawFd, shared: &Arc<Shared>, learned: &mut BTreeSet<String>) {
         });
     if spawned.is_err() {
         shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-        // The request went with the closure; the caller is answered by
-        // the kernel's own ENOSYS only if the supervisor dies, so say no.
+        // No worker to be had: the call is refused rather than left
+        // waiting.
         let resp = ScmpNotifResp::new_error(req.id, -libc::EAGAIN, ScmpNotifRespFlags::empty());
         let _ = resp.respond(fd);
     }
