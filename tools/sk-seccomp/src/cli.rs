@@ -545,6 +545,42 @@ mod tests {
     }
 
     #[test]
+    fn allow_mount_and_deferred_loading() {
+        let p = plan(&[
+            "--notify",
+            "mount",
+            "--allow-mount",
+            "ext4:/dev/loop3",
+            "--defer",
+            "sk-unshare",
+            "sh",
+        ])
+        .unwrap();
+        assert!(p.defer && !p.deferred);
+        let s = p.supervise.unwrap();
+        assert_eq!(s.mounts[0].device, PathBuf::from("/dev/loop3"));
+        assert!(s.errnos.contains(&("fsopen".into(), libc::ENOSYS as u16)));
+        // mount is notified only for new superblocks and remounts.
+        let mounts: Vec<&Rule> = p.rules.iter().filter(|r| r.syscall == "mount").collect();
+        assert_eq!(mounts.len(), 2);
+        assert!(mounts.iter().all(|r| r.conds.len() == 1));
+        assert!(plan(&[
+            "--notify",
+            "uname",
+            "--allow-mount",
+            "ext4:/dev/sda",
+            "true"
+        ])
+        .is_err());
+        assert!(plan(&["--allow-mount", "ext4:/dev/sda", "--kill", "x", "true"]).is_err());
+        assert!(plan(&["--notify", "mount", "--defer", "sh"])
+            .unwrap_err()
+            .contains("chain"));
+        assert!(plan(&["--deferred", "sh"]).unwrap().deferred);
+        assert!(cli(&["--deferred", "--kill", "x", "sh"]).is_err());
+    }
+
+    #[test]
     fn arches_and_switches() {
         let p = plan(&[
             "--arch",
