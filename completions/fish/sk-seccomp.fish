@@ -10,6 +10,7 @@ complete -c sk-seccomp -l dump -d 'Write the filter\'s BPF program to FILE befor
 complete -c sk-seccomp -l pfc -d 'Write the filter as readable pseudo-code to FILE before loading it' -r -F
 complete -c sk-seccomp -l notify -d 'Let a supervisor decide these calls (user notification): sk-seccomp forks and stays as the supervisor. Denied calls fail with ERRNO (EPERM when left out)' -r
 complete -c sk-seccomp -l allow-mknod -d 'The supervisor performs mknod/mknodat of exactly these character devices for the caller (c:MAJOR:MINOR); any other device: EPERM' -r
+complete -c sk-seccomp -l allow-mount -d 'The supervisor mounts FSTYPE for a notified mount(2) whose source is, inside, a block device with the device number of DEVICE (a path on the host, pinned when the chain is read); nosuid,nodev forced; repeatable (needs --notify mount)' -r
 complete -c sk-seccomp -l learn -d 'Let every call through, record the calls of the whole process tree, and write an allow-list profile to FILE at exit (not a confinement)' -r -F
 complete -c sk-seccomp -s v -l verbose -d 'Say on stderr what the step did'
 complete -c sk-seccomp -l no-nnp -d 'Do not set no_new_privs (needs CAP_SYS_ADMIN; setuid programs then gain privileges the filter cannot take back)'

@@ -24,6 +24,9 @@ Examples:
     sk-seccomp --profile docker-default --pfc /dev/stdout true
   Let a supervisor outside a user namespace create /dev/null's device inside it:
     sk-seccomp --notify mknod,mknodat --allow-mknod c:1:3 sk-unshare -U -r -m mknod /tmp/n c 1 3
+  Let a user-namespace container mount ext4 from the host's /dev/loop0 (nosuid,nodev):
+    sk-seccomp --notify mount --allow-mount ext4:/dev/loop0 \\
+      sk-unshare -U -r -m -p sk-pivot --bind /dev/loop0 /tmp/root mount /dev/loop0 /mnt
   Name each denied call on stderr:
     sk-seccomp --notify uname --report uname -a
   Learn a profile, then use it:
@@ -120,6 +123,13 @@ pub struct Cli {
     #[arg(long, value_name = "c:MAJ:MIN[,...]", value_delimiter = ',', value_parser = parse_device)]
     pub allow_mknod: Vec<(u32, u32)>,
 
+    /// The supervisor mounts FSTYPE for a notified mount(2) whose source is,
+    /// inside, a block device with the device number of DEVICE (a path on
+    /// the host, pinned when the chain is read); nosuid,nodev forced;
+    /// repeatable (needs --notify mount)
+    #[arg(long, value_name = "FSTYPE:DEVICE", value_parser = crate::mount::parse_allow)]
+    pub allow_mount: Vec<crate::mount::Allow>,
+
     /// Print one line on stderr for each notified call and the decision
     #[arg(long)]
     pub report: bool,
@@ -128,7 +138,7 @@ pub struct Cli {
     /// and write an allow-list profile to FILE at exit (not a confinement)
     #[arg(long, value_name = "FILE", conflicts_with_all = [
         "default_action", "allow", "kill", "errno", "trap", "log", "profile", "notify",
-        "allow_mknod", "report"])]
+        "allow_mknod", "allow_mount", "report"])]
     pub learn: Option<PathBuf>,
 
     /// The command to run, and its arguments
@@ -244,6 +254,8 @@ pub struct Supervise {
     /// The errno a denied call gets, by syscall name (EPERM otherwise).
     pub errnos: Vec<(String, u16)>,
     pub mknod: Vec<(u32, u32)>,
+    /// --allow-mount, as typed (pinned by mount::prepare).
+    pub mounts: Vec<crate::mount::Allow>,
     pub report: bool,
     pub learn: Option<PathBuf>,
 }
@@ -251,7 +263,7 @@ pub struct Supervise {
 impl Cli {
     pub fn plan(&self) -> Result<Plan, String> {
         let notified = self.notify.iter().flat_map(|n| n.rules.iter());
-        let rules: Vec<Rule> = [&self.allow, &self.kill, &self.errno, &self.trap, &self.log]
+        let mut rules: Vec<Rule> = [&self.allow, &self.kill, &self.errno, &self.trap, &self.log]
             .into_iter()
             .flatten()
             .flatten()
@@ -259,6 +271,12 @@ impl Cli {
             .cloned()
             .collect();
         let supervise = self.supervise()?;
+        if !self.allow_mount.is_empty() {
+            // libmount's new-API calls, answered ENOSYS (see mount::NEW_API);
+            // binds, moves and propagation changes are not notified.
+            rules.extend(crate::mount::new_api_rules());
+            crate::mount::narrow_mount_rules(&mut rules);
+        }
         let profile = self.profile.as_ref().map(|p| {
             let text = p.to_string_lossy();
             match BUILTINS.iter().find(|b| **b == text) {
@@ -296,8 +314,8 @@ impl Cli {
 impl Cli {
     fn supervise(&self) -> Result<Option<Supervise>, String> {
         if self.notify.is_empty() && self.learn.is_none() {
-            if !self.allow_mknod.is_empty() || self.report {
-                return Err("--allow-mknod and --report need --notify".into());
+            if !self.allow_mknod.is_empty() || !self.allow_mount.is_empty() || self.report {
+                return Err("--allow-mknod, --allow-mount and --report need --notify".into());
             }
             return Ok(None);
         }
@@ -309,14 +327,26 @@ impl Cli {
         if !self.allow_mknod.is_empty() && !notified("mknod") && !notified("mknodat") {
             return Err("--allow-mknod needs --notify mknod,mknodat".into());
         }
-        let errnos = self
+        if !self.allow_mount.is_empty() && !notified("mount") {
+            return Err("--allow-mount needs --notify mount".into());
+        }
+        let mut errnos: Vec<(String, u16)> = self
             .notify
             .iter()
             .flat_map(|n| n.rules.iter().map(|r| (r.syscall.clone(), n.errno)))
             .collect();
+        if !self.allow_mount.is_empty() {
+            let enosys = libc::ENOSYS as u16;
+            errnos.extend(
+                crate::mount::NEW_API
+                    .iter()
+                    .map(|n| (n.to_string(), enosys)),
+            );
+        }
         Ok(Some(Supervise {
             errnos,
             mknod: self.allow_mknod.clone(),
+            mounts: self.allow_mount.clone(),
             report: self.report,
             learn: self.learn.clone(),
         }))
@@ -473,6 +503,34 @@ mod tests {
             p.supervise.unwrap().learn,
             Some(PathBuf::from("/tmp/p.json"))
         );
+    }
+
+    #[test]
+    fn allow_mount() {
+        let p = plan(&[
+            "--notify",
+            "mount",
+            "--allow-mount",
+            "ext4:/dev/loop3",
+            "sh",
+        ])
+        .unwrap();
+        let s = p.supervise.unwrap();
+        assert_eq!(s.mounts[0].device, PathBuf::from("/dev/loop3"));
+        assert!(s.errnos.contains(&("fsopen".into(), libc::ENOSYS as u16)));
+        // mount is notified only for new superblocks and remounts.
+        let mounts: Vec<&Rule> = p.rules.iter().filter(|r| r.syscall == "mount").collect();
+        assert_eq!(mounts.len(), 2);
+        assert!(mounts.iter().all(|r| r.conds.len() == 1));
+        assert!(plan(&[
+            "--notify",
+            "uname",
+            "--allow-mount",
+            "ext4:/dev/sda",
+            "true"
+        ])
+        .is_err());
+        assert!(plan(&["--allow-mount", "ext4:/dev/sda", "--kill", "x", "true"]).is_err());
     }
 
     #[test]

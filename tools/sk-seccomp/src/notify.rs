@@ -17,10 +17,12 @@ pub enum Answer {
 }
 
 /// The supervisor's policy, from the options.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Policy {
     pub errnos: BTreeMap<String, u16>,
     pub mknod: Vec<(u32, u32)>,
+    /// The devices --allow-mount pinned.
+    pub mounts: Vec<crate::mount::Pinned>,
     pub report: bool,
     pub learn: bool,
 }

@@ -19,6 +19,8 @@ use sk_common::{exit, verbose, warn, Cannot, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// What the supervisor keeps while it runs.
 struct State {
@@ -257,16 +259,39 @@ fn receive_pidfd(ctl: &OwnedFd) -> Result<Option<(OwnedFd, RawFd)>> {
     Ok(Some((pidfd, RawFd::from_ne_bytes(bytes))))
 }
 
+/// How many notifications are worked on at once. One that blocks (a
+/// mount of a slow device, a directory the container holds locked) holds
+/// one worker, never the others; past this many the rest wait in the
+/// kernel's queue, and the supervisor still relays signals and exits.
+pub const MAX_IN_FLIGHT: usize = 32;
+
+/// What the workers share with the loop.
+struct Shared {
+    policy: Policy,
+    in_flight: AtomicUsize,
+}
+
 /// Answers notifications until the child ends; returns its exit code.
 fn serve(parent: &mut Parent, child: Pid, listener: &OwnedFd, state: &mut State) -> Result<i32> {
+    let shared = Arc::new(Shared {
+        policy: std::mem::take(&mut state.policy),
+        in_flight: AtomicUsize::new(0),
+    });
     let mut listening = true;
     loop {
+        let room = shared.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT;
         let (notified, signalled) = {
             let mut fds = vec![PollFd::new(parent.signal_fd(), PollFlags::POLLIN)];
-            if listening {
+            if listening && room {
                 fds.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
             }
-            match poll(&mut fds, PollTimeout::NONE) {
+            // Full: look again when a worker may have finished.
+            let timeout = if room {
+                PollTimeout::NONE
+            } else {
+                PollTimeout::from(10u8)
+            };
+            match poll(&mut fds, timeout) {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => return Err(e).cannot("poll the seccomp listener"),
             }
@@ -288,7 +313,7 @@ fn serve(parent: &mut Parent, child: Pid, listener: &OwnedFd, state: &mut State)
             )
         };
         if notified {
-            answer_one(listener.as_raw_fd(), state);
+            answer_one(listener.as_raw_fd(), &shared, &mut state.learned);
         }
         if signalled {
             if let Some(code) = parent.handle_pending(child)? {
@@ -298,9 +323,11 @@ fn serve(parent: &mut Parent, child: Pid, listener: &OwnedFd, state: &mut State)
     }
 }
 
-/// Receives one notification and answers it. Nothing here may leave the
-/// caller waiting: any failure is answered with the rule's errno.
-fn answer_one(fd: RawFd, state: &mut State) {
+/// Receives one notification. A call the supervisor performs (mknod,
+/// mount) goes to a worker thread of its own; the rest are answered here
+/// at once. Nothing may leave the caller waiting: any failure is answered
+/// with the rule's errno.
+fn answer_one(fd: RawFd, shared: &Arc<Shared>, learned: &mut BTreeSet<String>) {
     let req = match ScmpNotifReq::receive(fd) {
         Ok(r) => r,
         // The caller died before it could be read (ENOENT), or a signal.
@@ -311,12 +338,53 @@ fn answer_one(fd: RawFd, state: &mut State) {
         .syscall
         .get_name_by_arch(req.data.arch)
         .unwrap_or_else(|_| format!("syscall_{}", i32::from(req.data.syscall)));
-    let (answer, args) = decide(fd, &req, &name, state);
-    if state.policy.report {
+    let policy = &shared.policy;
+    if policy.learn {
+        learned.insert(name.clone());
+        let args = notify::show_args(&req.data.args);
+        return finish(fd, &req, &name, policy, (Answer::Continue, args, None));
+    }
+    if !performed(policy, &name) {
+        let deny = Answer::Errno(policy.errno_for(&name));
+        let args = notify::show_args(&req.data.args);
+        return finish(fd, &req, &name, policy, (deny, args, None));
+    }
+    shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    let worker = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .name("sk-notify".into())
+        .spawn(move || {
+            let decided = decide(fd, &req, &name, &worker.policy);
+            finish(fd, &req, &name, &worker.policy, decided);
+            worker.in_flight.fetch_sub(1, Ordering::AcqRel);
+        });
+    if spawned.is_err() {
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // No worker to be had: the call is refused rather than left
+        // waiting.
+        let resp = ScmpNotifResp::new_error(req.id, -libc::EAGAIN, ScmpNotifRespFlags::empty());
+        let _ = resp.respond(fd);
+    }
+}
+
+/// Whether the supervisor may perform this call itself (in a worker).
+fn performed(policy: &Policy, name: &str) -> bool {
+    match name {
+        "mknod" | "mknodat" => !policy.mknod.is_empty(),
+        "mount" => !policy.mounts.is_empty(),
+        _ => false,
+    }
+}
+
+/// Answers, reports, and takes back what was done for a caller that is
+/// gone (the answer finds no one: SECCOMP_IOCTL_NOTIF_SEND gives ENOENT).
+fn finish(fd: RawFd, req: &ScmpNotifReq, name: &str, policy: &Policy, decided: Decided) {
+    let (answer, args, undo) = decided;
+    if policy.report {
         eprintln!(
             "{}: {}",
             sk_common::log::tool(),
-            notify::report_line(req.pid, &name, &args, answer)
+            notify::report_line(req.pid, name, &args, answer)
         );
     }
     let resp = match answer {
@@ -324,36 +392,40 @@ fn answer_one(fd: RawFd, state: &mut State) {
         Answer::Value(v) => ScmpNotifResp::new_val(req.id, v, ScmpNotifRespFlags::empty()),
         Answer::Errno(e) => ScmpNotifResp::new_error(req.id, -e, ScmpNotifRespFlags::empty()),
     };
-    // ENOENT: the caller is gone (killed meanwhile); nothing to answer.
-    let _ = resp.respond(fd);
+    if resp.respond(fd).is_err() {
+        if let Some(undo) = undo {
+            undo();
+        }
+    }
 }
 
-fn decide(fd: RawFd, req: &ScmpNotifReq, name: &str, state: &mut State) -> (Answer, String) {
+/// The answer, the arguments for --report, and what to undo if no one
+/// takes the answer.
+type Decided = (Answer, String, Option<crate::mount::Undo>);
+
+/// In a worker: mknod or mount for the caller.
+fn decide(fd: RawFd, req: &ScmpNotifReq, name: &str, policy: &Policy) -> Decided {
     let args = &req.data.args;
-    if state.policy.learn {
-        state.learned.insert(name.to_string());
-        return (Answer::Continue, notify::show_args(args));
-    }
-    let deny = Answer::Errno(state.policy.errno_for(name));
-    if state.policy.mknod.is_empty() {
-        return (deny, notify::show_args(args));
+    let deny = Answer::Errno(policy.errno_for(name));
+    if let Some(call) = crate::mount::MountCall::from_call(name, args) {
+        return crate::mount::handle(fd, req.id, req.pid, &call, &policy.mounts);
     }
     let Some(call) = Mknod::from_call(name, args) else {
-        return (deny, notify::show_args(args));
+        return (deny, notify::show_args(args), None);
     };
     let path = crate::mknod::read_path(req.pid, call.path);
     let shown = match &path {
         Ok(p) => format!("{:?}, {}", p.to_string_lossy(), call.describe_type()),
         Err(_) => format!("{:#x}, {}", call.path, call.describe_type()),
     };
-    if !call.allowed(&state.policy.mknod) {
-        return (Answer::Errno(libc::EPERM), shown);
+    if !call.allowed(&policy.mknod) {
+        return (Answer::Errno(libc::EPERM), shown, None);
     }
     let answer = match path.and_then(|p| crate::mknod::make_node(fd, req.id, req.pid, &call, &p)) {
         Ok(()) => Answer::Value(0),
         Err(e) => Answer::Errno(e as i32),
     };
-    (answer, shown)
+    (answer, shown, None)
 }
 
 fn write_learned(out: Learned, names: &BTreeSet<String>, arches: &[String]) -> Result<()> {
