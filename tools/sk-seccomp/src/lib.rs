@@ -10,25 +10,28 @@
 //! 5. set no_new_privs, load the filter, execve: the load is the last
 //!    thing before execve, so the filter judges only the command.
 
+pub mod bpf;
 pub mod cli;
-pub mod docker_default;
 pub mod filter;
 pub mod host;
 pub mod launch;
 pub mod mknod;
 pub mod notify;
+pub mod precompiled;
 pub mod presets;
 pub mod profile;
 pub mod rules;
+pub mod spec;
 pub mod supervisor;
 
 use caps::{CapSet, Capability};
 use clap::CommandFactory;
-use cli::{Plan, Source};
-use rules::{Action, Rule};
+use cli::{BpfSource, Plan, Source};
+use rules::Action;
 use sk_common::{verbose, Cannot, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::io::{Read, Write};
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
 pub const MAN_NOTES: &str = "\
@@ -151,151 +154,291 @@ pub fn main() -> Result<Infallible> {
     let args: cli::Cli = sk_common::cli::parse();
     args.common.apply();
     let plan = args.plan().map_err(anyhow::Error::msg)?;
-    let spec = assemble(&plan)?;
-    let ctx = filter::build(&spec)?;
+    let inputs = prepare(&plan)?;
+    apply(&plan, inputs)
+}
+
+/// What the command line names, opened and read on the caller's side
+/// before any step of a chain (see [`prepare`]).
+pub struct Inputs {
+    /// `--profile FILE`, parsed.
+    pub profile: Option<profile::Profile>,
+    /// `--bpf FILE` / `--bpf-fd N`, validated.
+    pub bpf: Option<Vec<libc::sock_filter>>,
+    /// `--compile FILE`, created.
+    pub compile: Option<std::fs::File>,
+}
+
+/// Opens and reads every file the options name: the profile, the BPF
+/// program, the --compile output. Nothing is looked up later, so what a
+/// root filesystem holds cannot stand in for them.
+pub fn prepare(plan: &Plan) -> Result<Inputs> {
+    let profile = match &plan.profile {
+        Some(Source::File(path)) => Some(read_profile(path)?),
+        _ => None,
+    };
+    let bpf = match &plan.bpf {
+        Some(source) => Some(read_bpf(source, plan.bpf_checked)?),
+        None => None,
+    };
+    let compile = match &plan.compile {
+        Some(path) => {
+            Some(std::fs::File::create(path).cannot_with(|| format!("create {}", path.display()))?)
+        }
+        None => None,
+    };
+    Ok(Inputs {
+        profile,
+        bpf,
+        compile,
+    })
+}
+
+/// The program to load, with its flags and the architectures it names.
+pub struct Program {
+    pub prog: Vec<libc::sock_filter>,
+    pub flags: u32,
+    pub arches: Vec<String>,
+}
+
+/// Builds (or takes) the program, then writes it (--compile) or loads it
+/// and executes the command.
+pub fn apply(plan: &Plan, inputs: Inputs) -> Result<Infallible> {
+    let mut program = match inputs.bpf {
+        Some(prog) => Program {
+            prog,
+            flags: plan.flags,
+            arches: Vec::new(),
+        },
+        None => program_for(plan, inputs.profile)?,
+    };
     if let Some(path) = &plan.dump {
-        filter::export(&ctx, path, false)?;
+        std::fs::write(path, bpf::to_bytes(&program.prog))
+            .cannot_with(|| format!("write the filter's BPF program to {}", path.display()))?;
     }
-    if let Some(path) = &plan.pfc {
-        filter::export(&ctx, path, true)?;
+    if let Some(out) = inputs.compile {
+        write_compiled(plan, out, &program)?;
+        sk_common::exit::exit(0);
     }
-    describe(&spec);
-    let launch = launch::Launch::prepare(&args.command)?;
-    let mut prog = filter::program(&ctx)?;
-    if let Some(sup) = plan.supervise {
+    let launch = launch::Launch::prepare(&plan.command)?;
+    if let Some(sup) = &plan.supervise {
         let policy = notify::Policy {
-            errnos: sup.errnos.into_iter().collect(),
-            mknod: sup.mknod,
+            errnos: sup.errnos.iter().cloned().collect(),
+            mknod: sup.mknod.clone(),
             report: sup.report,
             learn: sup.learn.is_some(),
         };
-        let arches = std::iter::once(host::native_arch().1.to_string())
-            .chain(spec.arches.iter().cloned())
-            .collect();
         verbose!("executing {} under a supervisor", launch.shown());
         return supervisor::run(
-            &mut prog, spec.flags, &launch, plan.nnp, policy, sup.learn, arches,
+            &mut program.prog,
+            program.flags,
+            &launch,
+            plan.nnp,
+            policy,
+            sup.learn.clone(),
+            program.arches,
         );
     }
     set_no_new_privs(plan.nnp)?;
     verbose!("executing {}", launch.shown());
-    filter::load(&mut prog, spec.flags).cannot("load the seccomp filter")?;
+    filter::load(&mut program.prog, program.flags).cannot("load the seccomp filter")?;
     launch.exec()
 }
 
-/// The profile (if any), evaluated here, with the command-line rules on top.
-pub fn assemble(plan: &Plan) -> Result<filter::Spec> {
+/// `--compile`: the raw program carries no filter flags; name the ones
+/// that the loader must give again.
+fn write_compiled(plan: &Plan, mut out: std::fs::File, program: &Program) -> Result<()> {
+    let path = plan.compile.as_deref().unwrap_or(std::path::Path::new("-"));
+    out.write_all(&bpf::to_bytes(&program.prog))
+        .cannot_with(|| format!("write the BPF program to {}", path.display()))?;
+    for (bit, name, option) in [
+        (filter::FLAG_LOG, "SECCOMP_FILTER_FLAG_LOG", "--flag log"),
+        (
+            filter::FLAG_SPEC_ALLOW,
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+            "--flag spec-allow",
+        ),
+    ] {
+        if program.flags & bit != 0 {
+            sk_common::warn!(
+                "{} cannot carry {name}: load it with sk-seccomp --bpf {} {option}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    verbose!(
+        "{} instructions written to {}",
+        program.prog.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// The program for the profile and rules: precompiled when the built-in
+/// alone is asked for and this capability set was compiled at build time,
+/// otherwise built here with libseccomp.
+fn program_for(plan: &Plan, file: Option<profile::Profile>) -> Result<Program> {
     let (_, native_scmp) = host::native_arch();
-    let decided = match &plan.profile {
-        None => profile::Decided::default(),
-        Some(source) => {
-            let p = read_profile(source)?;
-            p.decide(&host::host()?, native_scmp)
-        }
+    let host = match &plan.profile {
+        Some(_) => Some(host::host()?),
+        None => None,
     };
-    let default_action = plan
-        .default_action
-        .or(decided.default_action)
-        .unwrap_or(Action::Allow);
-
-    let mut unknown = BTreeSet::new();
-    let mut rules: Vec<Rule> = Vec::new();
-    let named: BTreeSet<&str> = plan.rules.iter().map(|r| r.syscall.as_str()).collect();
-    for r in decided.rules {
-        if named.contains(r.syscall.as_str()) {
-            continue;
+    if let Some(h) = &host {
+        if let Some(p) = precompiled_for(plan, h)? {
+            return Ok(p);
         }
-        if filter::resolve(&r.syscall).is_none() {
-            unknown.insert(r.syscall);
-            continue;
+    }
+    let decided = match (&plan.profile, file, &host) {
+        (Some(Source::Builtin(name)), _, Some(h)) => {
+            verbose!("profile: built-in {name}");
+            presets::builtin(name)
+                .expect("every built-in name has a profile")
+                .decide(h, native_scmp)
         }
-        rules.push(r);
-    }
-    if !unknown.is_empty() {
-        verbose!(
-            "skipped the profile's calls unknown to this libseccomp: {}",
-            unknown.into_iter().collect::<Vec<_>>().join(" ")
-        );
-    }
-    for r in &plan.rules {
-        if filter::resolve(&r.syscall).is_none() {
-            anyhow::bail!("unknown syscall '{}' in rule {} {r}", r.syscall, r.action);
-        }
-        rules.push(r.clone());
-    }
-    if plan.supervise.is_none() && rules.iter().any(|r| r.action == Action::Notify) {
-        anyhow::bail!(
-            "cannot load the profile: its SCMP_ACT_NOTIFY rules need a supervisor \
-             (--notify or --report)"
-        );
-    }
-    // A rule with the default's action changes nothing, and libseccomp
-    // refuses it.
-    rules.retain(|r| r.action != default_action);
-    allow_own_execve(&mut rules, default_action)?;
-
-    let mut arches: Vec<String> = decided.arches;
-    arches.extend(plan.arches.iter().cloned());
-    arches.retain(|a| a != native_scmp && a != "SCMP_ARCH_NATIVE");
-    let mut seen = BTreeSet::new();
-    arches.retain(|a| seen.insert(a.clone()));
-
-    let mut flags = 0;
-    for f in &decided.flags {
-        flags |= match f.as_str() {
-            "SECCOMP_FILTER_FLAG_TSYNC" => 0,
-            "SECCOMP_FILTER_FLAG_LOG" => filter::FLAG_LOG,
-            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => filter::FLAG_SPEC_ALLOW,
-            other => anyhow::bail!("cannot load the profile: flags: unknown flag \"{other}\""),
-        };
-    }
-    Ok(filter::Spec {
-        default_action,
-        arches,
-        rules,
+        (_, Some(p), Some(h)) => p.decide(h, native_scmp),
+        _ => profile::Decided::default(),
+    };
+    let opts = spec::Options {
+        default_action: plan.default_action,
+        rules: &plan.rules,
+        arches: &plan.arches,
         optimize: plan.optimize,
-        flags,
+        supervised: plan.supervise.is_some(),
+        flags: plan.flags,
+    };
+    let assembled = spec::assemble(decided, &opts, native_scmp)?;
+    unknown_names(plan, &assembled.unknown)?;
+    let ctx = filter::build(&assembled.spec)?;
+    if let Some(path) = &plan.pfc {
+        filter::export(&ctx, path, true)?;
+    }
+    describe(&assembled.spec);
+    Ok(Program {
+        prog: filter::program(&ctx)?,
+        flags: assembled.spec.flags,
+        arches: std::iter::once(native_scmp.to_string())
+            .chain(assembled.spec.arches.iter().cloned())
+            .collect(),
     })
 }
 
-fn read_profile(source: &Source) -> Result<profile::Profile> {
-    match source {
-        Source::Builtin(name) => {
-            verbose!("profile: built-in {name}");
-            Ok(presets::builtin(name).expect("every built-in name has a profile"))
-        }
-        Source::File(path) => {
-            let text = std::fs::read_to_string(path)
-                .cannot_with(|| format!("read the profile {}", path.display()))?;
-            let p = profile::parse(&text)
-                .map_err(|e| anyhow::anyhow!("cannot load the profile {}: {e}", path.display()))?;
-            verbose!("profile: {}", path.display());
-            Ok(p)
-        }
+/// The precompiled docker-default, when nothing else is asked for and a
+/// program was made at build time for what `host` holds.
+fn precompiled_for(plan: &Plan, host: &profile::Host) -> Result<Option<Program>> {
+    let alone = plan.profile == Some(Source::Builtin("docker-default"))
+        && plan.rules.is_empty()
+        && plan.default_action.is_none()
+        && plan.arches.is_empty()
+        && plan.optimize
+        && plan.supervise.is_none()
+        && plan.pfc.is_none();
+    if !alone {
+        return Ok(None);
     }
+    let Some(found) = precompiled::lookup(host) else {
+        verbose!("docker-default: no program precompiled for these capabilities; compiling one");
+        return Ok(None);
+    };
+    let unknown = precompiled::UNKNOWN.iter().map(|s| s.to_string()).collect();
+    unknown_names(plan, &unknown)?;
+    verbose!(
+        "profile: built-in docker-default, precompiled for {}",
+        found.key
+    );
+    Ok(Some(Program {
+        prog: found.prog,
+        flags: plan.flags,
+        arches: precompiled::ARCHES.iter().map(|s| s.to_string()).collect(),
+    }))
 }
 
-/// Lets the command's own execve through a denying default (see NOTES).
-fn allow_own_execve(rules: &mut Vec<Rule>, default_action: Action) -> Result<()> {
-    let execve: Vec<&Rule> = rules.iter().filter(|r| r.syscall == "execve").collect();
-    if execve
-        .iter()
-        .any(|r| r.conds.is_empty() && r.action.denies())
-    {
+/// The profile's names that libseccomp does not know are not in the
+/// filter: a note says so (for the built-in, whose list is in the man
+/// page, with -v), and --strict refuses instead.
+fn unknown_names(plan: &Plan, unknown: &BTreeSet<String>) -> Result<()> {
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let names = unknown.iter().cloned().collect::<Vec<_>>().join(" ");
+    let version = libseccomp::ScmpVersion::current()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+        .unwrap_or_default();
+    let what = match &plan.profile {
+        Some(Source::File(p)) => p.display().to_string(),
+        Some(Source::Builtin(name)) => (*name).to_string(),
+        None => "the profile".into(),
+    };
+    if plan.strict {
         anyhow::bail!(
-            "cannot deny execve without conditions: the command itself could not be executed"
+            "cannot load the profile {what}: libseccomp {version} does not know {names} (--strict)"
         );
     }
-    // A notifying default (--learn) asks the supervisor, which answers.
-    if default_action.denies() && default_action != Action::Notify && execve.is_empty() {
-        verbose!("execve allowed, so that the command can start");
-        rules.push(Rule {
-            syscall: "execve".into(),
-            action: Action::Allow,
-            conds: Vec::new(),
-        });
+    let line = format!(
+        "the profile {what} names calls unknown to libseccomp {version}, left out of the \
+         filter (its default action answers them): {names}"
+    );
+    match &plan.profile {
+        Some(Source::Builtin(_)) => verbose!("{line}"),
+        _ => eprintln!("{}: note: {line}", sk_common::log::tool()),
     }
     Ok(())
+}
+
+fn read_profile(path: &std::path::Path) -> Result<profile::Profile> {
+    let text = std::fs::read_to_string(path)
+        .cannot_with(|| format!("read the profile {}", path.display()))?;
+    let p = profile::parse(&text)
+        .map_err(|e| anyhow::anyhow!("cannot load the profile {}: {e}", path.display()))?;
+    verbose!("profile: {}", path.display());
+    Ok(p)
+}
+
+/// Reads and validates a raw program (size, length, architecture check).
+/// A descriptor given with --bpf-fd is closed once read: the command does
+/// not inherit it.
+fn read_bpf(source: &BpfSource, checked: bool) -> Result<Vec<libc::sock_filter>> {
+    let (mut file, what) = match source {
+        BpfSource::File(path) => (
+            std::fs::File::open(path)
+                .cannot_with(|| format!("open the BPF program {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        BpfSource::Fd(fd) => (std::fs::File::from(take_fd(*fd)?), format!("fd {fd}")),
+    };
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("cannot read the BPF program {what}: Is a directory");
+    }
+    // One byte more than the largest valid program, to tell "too long".
+    let limit = (bpf::MAX_INSNS * std::mem::size_of::<libc::sock_filter>() + 8) as u64;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .cannot_with(|| format!("read the BPF program {what}"))?;
+    let prog = bpf::parse(&bytes, checked)
+        .map_err(|e| anyhow::anyhow!("cannot load the BPF program {what}: {e}"))?;
+    verbose!("BPF program {what}: {} instructions", prog.len());
+    Ok(prog)
+}
+
+/// A copy of the caller's fd `fd` (close-on-exec), the original closed
+/// unless it is stdin, stdout or stderr: the command inherits neither.
+fn take_fd(fd: i32) -> Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: F_DUPFD_CLOEXEC only reads the fd table; a closed number
+    // gives EBADF.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if copy < 0 {
+        return Err(std::io::Error::last_os_error())
+            .cannot_with(|| format!("read the BPF program from fd {fd}"));
+    }
+    if fd > 2 {
+        // SAFETY: the caller handed this fd to us (--bpf-fd); it is ours to close.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+    // SAFETY: the kernel just made this fd for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 /// The -v summary: what the filter does, and the calls that kill or trap.
