@@ -375,8 +375,8 @@ fn unknown_names(plan: &Plan, unknown: &BTreeSet<String>) -> Result<()> {
         );
     }
     let line = format!(
-        "the profile {what} names calls unknown to libseccomp {version}, left out of the \
-         filter (its default action answers them): {names}"
+        "the profile {what} names calls unknown to this libseccomp ({version}), left out \
+         of the filter (its default action answers them): {names}"
     );
     match &plan.profile {
         Some(Source::Builtin(_)) => verbose!("{line}"),

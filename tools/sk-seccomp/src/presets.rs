@@ -45,10 +45,13 @@ pub const PATCHES: &[Patch] = &[
     Patch {
         name: "no-socketcall",
         reason: "i386 socketcall() passes the family behind a pointer, where seccomp \
-                 cannot see it, so it is denied (EPERM); 32-bit programs whose libc \
-                 makes socket calls only through socketcall (glibc before 2.23, old \
-                 static binaries) lose the network; current i386 libcs use the direct \
-                 calls (Linux 4.3 and later), which stay filtered",
+                 cannot see it, and libseccomp turns every socket rule into an \
+                 unconditional socketcall(SYS_SOCKET) rule: socketcall fails with ENOSYS, \
+                 as on a kernel without it. i386 programs whose libc makes its socket \
+                 calls through socketcall (glibc built for kernels before 4.3, as most \
+                 distributions' i386 glibc is, and static binaries made with it) cannot \
+                 use sockets; musl and programs that make the direct calls (Linux 4.3 and \
+                 later) can, and those stay filtered by family",
         apply: no_socketcall,
     },
     Patch {
@@ -306,11 +309,19 @@ fn netlink_audit(p: &mut Profile) {
         &e,
     ));
     let mut audit = allow_blocks("socket", 0, &[(LOW32, AF_NETLINK)], &[], &e);
-    audit[0].includes = When {
-        caps: vec!["CAP_AUDIT_WRITE".into()],
-        ..When::default()
-    };
+    let cap = vec!["CAP_AUDIT_WRITE".to_string()];
+    audit[0].includes.caps.clone_from(&cap);
     new.extend(audit);
+    new.push(Entry {
+        names: vec!["socket".into()],
+        action: Some(Action::Errno(libc::EINVAL as u16)),
+        conds: vec![netlink, masked(2, (LOW32, NETLINK_AUDIT))],
+        excludes: When {
+            caps: cap,
+            ..e.excludes.clone()
+        },
+        ..e.clone()
+    });
     p.entries.splice(at..at, new);
 }
 
@@ -331,7 +342,15 @@ fn unlist(p: &mut Profile, name: &str) -> Entry {
 }
 
 fn no_socketcall(p: &mut Profile) {
-    unlist(p, "socketcall");
+    let like = unlist(p, "socketcall");
+    // Unconditional, so it overrides the socketcall(SYS_SOCKET, ...) rules
+    // libseccomp derives from the socket rules; EPERM cannot be a rule, as
+    // it is the default.
+    p.entries.push(Entry {
+        names: vec!["socketcall".into()],
+        action: Some(Action::Errno(libc::ENOSYS as u16)),
+        ..like
+    });
 }
 
 fn no_tiocsti_tioclinux(p: &mut Profile) {
@@ -481,9 +500,19 @@ mod tests {
                 .filter(|e| e.names.iter().any(|x| x == n))
                 .count()
         };
-        assert_eq!(names("socketcall"), 0);
+        let socketcall: Vec<&Entry> = p
+            .entries
+            .iter()
+            .filter(|e| e.names == ["socketcall"])
+            .collect();
+        assert_eq!(socketcall.len(), 1);
+        assert_eq!(
+            socketcall[0].action,
+            Some(Action::Errno(libc::ENOSYS as u16))
+        );
         assert!(names("ioctl") > 2 && names("socket") > 2);
         for e in &p.entries {
+            assert!(e.names.iter().all(|n| n != "socketcall") || e.names == ["socketcall"]);
             if e.names == ["socket"] || e.names == ["personality"] || e.names == ["ioctl"] {
                 assert!(
                     e.conds
