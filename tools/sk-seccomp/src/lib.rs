@@ -53,26 +53,88 @@ ptrace(2) tracer is told, and without one the call fails with ENOSYS. The defaul
 allow (a deny list) unless --default or the profile says otherwise. In JSON profiles \
 SCMP_ACT_KILL is the thread, as libseccomp and runc read it.
 
-PROFILES. --profile FILE reads Docker (moby) and OCI runtime-spec profiles: defaultAction, \
-defaultErrnoRet, architectures, archMap (the native architecture's entry adds its \
-sub-architectures), flags (SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW; TSYNC is \
-implied: sk-seccomp has one thread), and syscalls[] with names, action, errnoRet, \
+PROFILES. --profile FILE reads Docker (moby), podman (containers/common) and OCI runtime-spec \
+profiles, and every field of their format is either honoured or refused with a line that \
+names it: defaultAction; defaultErrnoRet and defaultErrno (a number and a name; given both, \
+they must agree); architectures; archMap (the native architecture's entry adds its \
+sub-architectures); flags (SECCOMP_FILTER_FLAG_LOG and SECCOMP_FILTER_FLAG_SPEC_ALLOW are \
+loaded with, TSYNC is implied as sk-seccomp has one thread, WAIT_KILLABLE_RECV needs a \
+supervisor); syscalls[] with names (or the older name), action, errnoRet and errno, \
 args[index, value, valueTwo, op] (for SCMP_CMP_MASKED_EQ value is the mask and valueTwo the \
-value) and moby's includes and excludes. includes applies an entry only if the command holds \
-every listed capability, the native architecture is listed and the kernel is at least \
-minKernel; excludes skips it if any listed capability is held or the architecture is \
-listed. The capabilities are those the command can hold after exec: the bounding set for \
-root, the permitted set otherwise. Syscall names this libseccomp does not know (newer calls) \
-are skipped, and -v names them; any other unknown field, action or operator is an error that \
-names its place, e.g. syscalls[3].action. A name without a slash that is a built-in profile \
-is the built-in one (write ./docker-default for a file of that name): docker-default makes \
-the decisions of Docker's default profile; stdio, in the spirit of seccomp's strict mode, \
-lets the command read, write, seek and close the file descriptors it inherited, manage its \
-memory and signals and exit, fails readlink with EPERM (busybox asks for /proc/self/exe), and \
-kills it on anything else, opening files included (a dynamically linked program cannot load its libraries under it: use a static one, or add \
-rules). Rules on the command line are merged on top of a profile: a syscall named on the \
-command line takes its rules from the command line only. --default replaces the profile's \
-default action.
+value; another operator with a valueTwo is refused), comment (read, decides nothing), and \
+moby's includes and excludes with caps, arches and minKernel. includes applies an entry only \
+if the command holds every listed capability, the native architecture is listed and the \
+kernel is at least minKernel; excludes skips it if any listed capability is held or the \
+architecture is listed. The capabilities are those the command can hold after exec: the \
+bounding set for root, the permitted set otherwise. listenerPath and listenerMetadata are \
+refused (sk-seccomp is the supervisor itself, see --notify); so is an errno on an action that \
+takes none. A null list reads as empty, as Go writes it. Any other unknown field, action or \
+operator is an error that names its place, e.g. syscalls[3].action.
+
+UNKNOWN NAMES. A syscall name that this libseccomp does not know (a typo, a trailing space, a \
+call newer than the library) cannot be in the filter: its calls get the default action. A \
+note on stderr names each such call, every time; --strict refuses the profile instead (exit \
+125, the command is not run), so a deny list cannot silently lose a rule. On the command line \
+an unknown name is always an error.
+
+BUILT-IN PROFILES. A name without a slash that is a built-in profile is the built-in one \
+(write ./docker-default for a file of that name). stdio, in the spirit of seccomp's strict \
+mode, lets the command read, write, seek and close the file descriptors it inherited, manage \
+its memory and signals and exit, fails readlink with EPERM (busybox asks for \
+/proc/self/exe), and kills it on anything else, opening files included (a dynamically linked \
+program cannot load its libraries under it: use a static one, or add rules). Rules on the \
+command line are merged on top of a profile: a syscall named on the command line takes its \
+rules from the command line only. --default replaces the profile's default action.
+
+DOCKER-DEFAULT. docker-default is Docker's own default profile (moby/profiles \
+seccomp/default.json, Apache-2.0), embedded unchanged when sk-seccomp is built and read by \
+the same code as --profile FILE, plus five patches; --profile FILE with Docker's file means \
+exactly Docker's rules. The patches, and why: (1) socket-family-low32: the kernel reads \
+socket()'s family as an int, so Docker's 64-bit comparisons let (1<<32)|AF_VSOCK through; \
+the same families are compared on their low 32 bits (masked). (2) netlink-audit: \
+socket(AF_NETLINK, *, NETLINK_AUDIT) fails with EINVAL unless the command holds \
+CAP_AUDIT_WRITE, as in podman's default profile (libaudit reads EINVAL as no audit). (3) \
+personality-low32: personality()'s argument is compared on its low 32 bits too. (4) \
+no-socketcall: i386 socketcall() passes the family behind a pointer, where seccomp cannot \
+see it, and libseccomp turns every socket rule into an unconditional socketcall(SYS_SOCKET) \
+rule, so socketcall fails with ENOSYS. i386 programs whose libc makes its socket calls \
+through socketcall (glibc built for kernels before 4.3, as most distributions' i386 glibc is, \
+and static binaries made with it) cannot use sockets under docker-default; musl and \
+programs that make the direct calls can, still filtered by family. Give such a container \
+--profile with Docker's file instead. (5) no-tiocsti-tioclinux: ioctl TIOCSTI (pushing input \
+into the caller's terminal) and TIOCLINUX fail with EPERM, compared on the low 32 bits of the \
+request, as bubblewrap and flatpak do since CVE-2019-10063. Also, with libseccomp 2.5.4 the \
+calls getxattrat, listmount, listxattrat, lsm_get_self_attr, lsm_list_modules, \
+lsm_set_self_attr, mseal, removexattrat, riscv_hwprobe, setxattrat, statmount and uretprobe \
+are unknown, so they get EPERM where Docker with a newer libseccomp allows them; for the \
+built-in, whose list is this one, only -v names them, and --strict refuses it.
+
+PRECOMPILED PROGRAMS. docker-default depends on the capabilities the command will hold and \
+on the kernel version, and libseccomp needs about 20 ms to build it for x86_64, x86 and x32. \
+So its programs are built when sk-seccomp is built, by the same code and the same static \
+libseccomp, for these capability sets (as far as the profile looks at them): all of them \
+(root, also in a user namespace), none (a user who is not root), CAP_AUDIT_WRITE and \
+CAP_SYS_CHROOT (Docker's default set and the README's recommended chain), all but \
+CAP_SYS_TIME, all but CAP_SYS_ADMIN. With one of them, on a kernel at least as new as the \
+profile's newest minKernel (4.8), loading the built-in costs a copy and one seccomp(2) \
+call; for any other set, or with rules, --arch, --no-optimize, --pfc or a supervisor added, \
+the program is built at start as before. -v says which.
+
+RAW PROGRAMS. --compile FILE writes the filter as a raw struct sock_filter array in native \
+byte order, the format bwrap --seccomp FD, setpriv --seccomp-filter and minijail read, and \
+runs no command. A raw program carries no filter flags: --compile refuses notify and learn \
+rules (they need a listener and a supervisor) and names any other flag it cannot carry \
+(SECCOMP_FILTER_FLAG_LOG, SPEC_ALLOW), to be given again with --flag when loading. The \
+capabilities the program is made for are those of the sk-seccomp that compiles it. --bpf FILE \
+and --bpf-fd N load such a program (from libseccomp's seccomp_export_bpf too) instead of \
+building one, with the flags of --flag. It is checked first: a whole number of 8-byte \
+instructions, 1 to 4096 of them, and an architecture check: the first instruction loads the \
+architecture, and calls of an architecture the program does not name are not let through \
+(an interpreter runs it on such calls); --bpf-unchecked skips this check. The file or \
+descriptor is read when the options are read, before anything else happens, and a \
+descriptor above 2 is closed once read, so the command does not inherit it. Any failure (an \
+empty or truncated file, a directory, a closed descriptor, too many instructions, no \
+architecture check) is one line and exit 125, and the command is not run.
 
 THE COMMAND'S OWN EXECVE. The filter is loaded as the very last step, and the next system \
 call is the execve(2) of COMMAND, which the filter judges like any other: an allow list \

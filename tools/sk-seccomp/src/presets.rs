@@ -463,6 +463,22 @@ mod tests {
     }
 
     #[test]
+    fn the_man_page_lists_every_difference_from_dockers_file() {
+        for patch in PATCHES {
+            assert!(crate::MAN_NOTES.contains(patch.name), "{}", patch.name);
+        }
+        for name in crate::precompiled::UNKNOWN {
+            assert!(crate::MAN_NOTES.contains(&format!(" {name}")), "{name}");
+        }
+        let version = libseccomp::ScmpVersion::current().unwrap();
+        let v = format!(
+            "libseccomp {}.{}.{}",
+            version.major, version.minor, version.micro
+        );
+        assert!(crate::MAN_NOTES.contains(&v), "{v}");
+    }
+
+    #[test]
     fn blocks_cover_exactly_their_range() {
         assert_eq!(
             low32_blocks(0, 37),
