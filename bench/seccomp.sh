@@ -68,13 +68,13 @@ hf "$tmp/a.csv" \
     "sk-capdrop sys_time /bin/true" "$REL/sk-capdrop sys_time /bin/true" \
     "sk-seccomp --profile docker-default /bin/true" "$REL/sk-seccomp --profile docker-default /bin/true" \
     "sk-seccomp --profile docker-default.json /bin/true" "$REL/sk-seccomp --profile $json /bin/true" \
-    "docker-default, not precompiled (no CAP_SYS_BOOT)" "setpriv --bounding-set -sys_boot $REL/sk-seccomp --profile docker-default /bin/true" \
+    "docker-default not precompiled (no CAP_SYS_BOOT)" "setpriv --bounding-set -sys_boot $REL/sk-seccomp --profile docker-default /bin/true" \
     "setpriv --bounding-set -sys_boot /bin/true" "setpriv --bounding-set -sys_boot /bin/true"
 medians "$tmp/a.csv"
 dd=$(median_of "$tmp/a.csv" "sk-seccomp --profile docker-default /bin/true")
 cd_=$(median_of "$tmp/a.csv" "sk-capdrop sys_time /bin/true")
 file=$(median_of "$tmp/a.csv" "sk-seccomp --profile docker-default.json /bin/true")
-slow=$(median_of "$tmp/a.csv" "docker-default, not precompiled (no CAP_SYS_BOOT)")
+slow=$(median_of "$tmp/a.csv" "docker-default not precompiled (no CAP_SYS_BOOT)")
 sp=$(median_of "$tmp/a.csv" "setpriv --bounding-set -sys_boot /bin/true")
 awk -v d="$dd" -v c="$cd_" -v f="$file" -v s="$slow" -v p="$sp" 'BEGIN {
     diff = (d - c) * 1000
