@@ -283,3 +283,34 @@ fn the_builtin_loads_precompiled_or_compiles_for_other_capability_sets() {
     out.success();
     assert!(!out.stderr.contains("precompiled"), "{}", out.stderr);
 }
+
+#[test]
+fn profile_file_of_dockers_json_is_exactly_dockers_rules() {
+    let test = "profile_file_of_dockers_json_is_exactly_dockers_rules";
+    let dir = common::Scratch::new();
+    let json = docker_json(test).unwrap().to_string_lossy().into_owned();
+    // What the tool loads, written by --dump, for this process's capabilities.
+    let dumped = |profile: &str| {
+        let f = dir.str("dump.bpf");
+        seccomp(&["--profile", profile, "--dump", &f, "true"]).success();
+        bpf::parse(&std::fs::read(&f).unwrap(), true).unwrap()
+    };
+    let here = sk_seccomp::host::host().unwrap();
+    let expected = |p: &Profile| {
+        let a = spec::assemble(
+            p.decide(&here, NATIVE),
+            &spec::Options::PROFILE_ALONE,
+            NATIVE,
+        )
+        .unwrap();
+        bpf::to_bytes(&filter::program(&filter::build(&a.spec).unwrap()).unwrap())
+    };
+    // The file: Docker's rules, no patch.
+    assert_eq!(bpf::to_bytes(&dumped(&json)), expected(&docker_file()));
+    assert_eq!(docker_file(), presets::docker_unpatched());
+    // The built-in: the patched rules (precompiled or not, the same bytes).
+    assert_eq!(
+        bpf::to_bytes(&dumped("docker-default")),
+        expected(&presets::docker_default())
+    );
+}
