@@ -165,6 +165,14 @@ fn netlink_audit_needs_cap_audit_write() {
     // libaudit reads as "no audit in this kernel".
     assert_eq!(ask(&["socket", "16", "3", "9"]), "22");
     assert_eq!(ask(&["socket", "0x100000010", "3", "0x100000009"]), "22");
+    // The same through x32 (refused by the filter whether or not the
+    // kernel has x32) and through i386 socket(2) and socketcall.
+    assert_eq!(ask(&["x32socket", "16", "3", "9"]), "22");
+    let ia32 = run(sk_testkit::cmd(&p).arg("i386getpid"));
+    if ia32.stdout.trim_end() == "i386getpid ok" {
+        assert_eq!(ask(&["i386socket", "16", "3", "9"]), "22");
+        assert_eq!(ask(&["socketcall", "16", "3", "9"]), "38");
+    }
     // Other netlink protocols (NETLINK_ROUTE) stay open.
     assert_eq!(ask(&["socket", "16", "3", "0"]), "ok");
     // With CAP_AUDIT_WRITE (root's full set), Docker's decision: allowed.
