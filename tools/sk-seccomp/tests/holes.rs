@@ -51,6 +51,12 @@ fn high_bit_families_are_refused_on_x86_64() {
         "1"
     );
     assert_eq!(attempt(&p, &json, &["socket", "40", "1", "0"]), "1");
+    // Compiled to a raw program and loaded with --bpf, it decides alike.
+    let bpf = dir.str("docker.bpf");
+    seccomp(&["--profile", "docker-default", "--compile", &bpf]).success();
+    let out = seccomp(&["--bpf", &bpf, &p, "socket", "0x100000028", "1", "0"]);
+    out.success();
+    assert_eq!(out.stdout, "socket 0x100000028 1 0 1\n");
     // Ordinary families still work, with or without high bits.
     for fam in ["1", "2", "10", "0x100000001"] {
         assert_eq!(
