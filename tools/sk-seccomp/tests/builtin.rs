@@ -271,6 +271,25 @@ fn the_builtin_loads_precompiled_or_compiles_for_other_capability_sets() {
     let out = run(&mut c);
     out.success();
     assert!(out.stderr.contains("compiling one"), "{}", out.stderr);
+    // A user who is not root, and Docker's capability set.
+    for setpriv in [
+        &["--reuid=65534", "--regid=65534", "--clear-groups"][..],
+        &["--bounding-set=-all,+audit_write,+sys_chroot,+chown,+setuid,+net_raw"][..],
+    ] {
+        let mut c = sk_testkit::cmd("setpriv");
+        c.args(setpriv)
+            .arg("--")
+            .arg(sk_testkit::bin("sk-seccomp"))
+            .args(["-v", "--profile", "docker-default", "true"]);
+        let out = run(&mut c);
+        out.success();
+        let want = if setpriv.len() == 3 {
+            "precompiled for no capability"
+        } else {
+            "precompiled for CAP_AUDIT_WRITE,CAP_SYS_CHROOT"
+        };
+        assert!(out.stderr.contains(want), "{setpriv:?}: {}", out.stderr);
+    }
     // Anything added on the command line is compiled with the profile.
     let out = seccomp(&[
         "-v",
