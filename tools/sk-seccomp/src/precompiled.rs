@@ -9,9 +9,9 @@
 //! Why at build time, by measurement (bench/seccomp.sh, 2 CPUs, kernel
 //! 6.18, libseccomp 2.5.4): building docker-default with libseccomp costs
 //! ~21 ms of CPU per start (the JSON file, compiled at start: 18.7 ms user
-//! + 2.5 ms system, against 1.2 + 0.3 ms for sk-capdrop sys_time), nearly
+//! and 2.5 ms system, against 1.2 and 0.3 ms for sk-capdrop sys_time), nearly
 //! all of it libseccomp's program generation for three architectures. The
-//! precompiled built-in costs 1.2 + 0.5 ms, the same as sk-capdrop within
+//! precompiled built-in costs 1.2 and 0.5 ms, the same as sk-capdrop within
 //! the noise: reading the capability set (41 prctl calls), a copy of ~12 KB
 //! and one seccomp(2). The alternatives: a root-owned cache on the host
 //! still costs an open, an fstat (owner and mode checks) and a read before
