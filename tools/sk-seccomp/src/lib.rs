@@ -2,10 +2,14 @@
 //! profile, loaded as the last step before exec.
 //!
 //! Order of the steps, and why:
-//! 1. parse the options (pure) and read the profile;
-//! 2. evaluate the profile against this process (capabilities, arch,
-//!    kernel) and merge the command-line rules on top;
-//! 3. build the filter with libseccomp, write --dump/--pfc;
+//! 1. parse the options (pure, [`cli`]);
+//! 2. [`prepare`]: open and read every file the options name (profile, raw
+//!    BPF program, --compile's output), on the caller's side, before any
+//!    step of a chain;
+//! 3. evaluate the profile against this process (capabilities, arch,
+//!    kernel) and merge the command-line rules on top ([`spec`]); take the
+//!    built-in's precompiled program ([`precompiled`]) or build one with
+//!    libseccomp; write --dump/--pfc, or --compile's file and stop;
 //! 4. find the command and prepare its argv (nothing may allocate later);
 //! 5. set no_new_privs, load the filter, execve: the load is the last
 //!    thing before execve, so the filter judges only the command.
