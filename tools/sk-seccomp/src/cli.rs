@@ -597,4 +597,39 @@ mod tests {
                 .optimize
         );
     }
+
+    #[test]
+    fn raw_programs_and_strict() {
+        let p = plan(&["--profile", "x.json", "--compile", "/tmp/x.bpf"]).unwrap();
+        assert_eq!(p.compile, Some(PathBuf::from("/tmp/x.bpf")));
+        assert!(p.command.is_empty());
+        assert!(cli(&["--kill", "mkdir", "--compile", "f", "true"]).is_err());
+        assert!(cli(&["--notify", "uname", "--compile", "f"]).is_err());
+        let p = plan(&["--bpf", "p.bpf", "--flag", "log,spec-allow", "true"]).unwrap();
+        assert_eq!(p.bpf, Some(BpfSource::File("p.bpf".into())));
+        assert_eq!(
+            p.flags,
+            crate::filter::FLAG_LOG | crate::filter::FLAG_SPEC_ALLOW
+        );
+        assert!(p.bpf_checked);
+        let p = plan(&["--bpf-fd", "9", "--bpf-unchecked", "true"]).unwrap();
+        assert_eq!(p.bpf, Some(BpfSource::Fd(9)));
+        assert!(!p.bpf_checked);
+        for bad in [
+            &["--bpf", "p", "--kill", "mkdir", "true"][..],
+            &["--bpf", "p", "--bpf-fd", "3", "true"][..],
+            &["--bpf-fd", "3", "--profile", "docker-default", "true"][..],
+            &["--flag", "new-listener", "--kill", "x", "true"][..],
+        ] {
+            assert!(cli(bad).is_err(), "{bad:?}");
+        }
+        assert!(plan(&["--bpf-unchecked", "--kill", "x", "true"])
+            .unwrap_err()
+            .contains("--bpf"));
+        assert!(
+            plan(&["--strict", "--profile", "p.json", "true"])
+                .unwrap()
+                .strict
+        );
+    }
 }
