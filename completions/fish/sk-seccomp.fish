@@ -12,10 +12,16 @@ complete -c sk-seccomp -l notify -d 'Let a supervisor decide these calls (user n
 complete -c sk-seccomp -l allow-mknod -d 'The supervisor performs mknod/mknodat of exactly these character devices for the caller (c:MAJOR:MINOR); any other device: EPERM' -r
 complete -c sk-seccomp -l allow-mount -d 'The supervisor mounts FSTYPE for a notified mount(2) whose source is, inside, a block device with the device number of DEVICE (a path on the host, pinned when the chain is read); nosuid,nodev forced; repeatable (needs --notify mount)' -r
 complete -c sk-seccomp -l learn -d 'Let every call through, record the calls of the whole process tree, and write an allow-list profile to FILE at exit (not a confinement)' -r -F
+complete -c sk-seccomp -l compile -d 'Write the filter as a raw BPF program (struct sock_filter[], what bwrap --seccomp FD and setpriv --seccomp-filter read) to FILE instead of running a command' -r -F
+complete -c sk-seccomp -l bpf -d 'Load this raw BPF program (as --compile writes it) instead of building a filter; checked first (see NOTES)' -r -F
+complete -c sk-seccomp -l bpf-fd -d 'Load the raw BPF program read from file descriptor N (closed once read)' -r
+complete -c sk-seccomp -l flag -d 'Load the filter with these flags: log (the kernel logs what it denies), spec-allow (no speculative store bypass mitigation), tsync' -r
 complete -c sk-seccomp -s v -l verbose -d 'Say on stderr what the step did'
 complete -c sk-seccomp -l no-nnp -d 'Do not set no_new_privs (needs CAP_SYS_ADMIN; setuid programs then gain privileges the filter cannot take back)'
 complete -c sk-seccomp -l optimize -d 'Build the filter as a binary tree of syscall numbers (the default)'
 complete -c sk-seccomp -l no-optimize -d 'Build the filter as a linear list of syscalls'
 complete -c sk-seccomp -l report -d 'Print one line on stderr for each notified call and the decision'
+complete -c sk-seccomp -l strict -d 'Fail (exit 125) when the profile names calls that libseccomp does not know, instead of leaving them out with a note'
+complete -c sk-seccomp -l bpf-unchecked -d 'Load --bpf/--bpf-fd without checking that it starts with an architecture check'
 complete -c sk-seccomp -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sk-seccomp -s V -l version -d 'Print version'

@@ -29,6 +29,12 @@ Examples:
       sk-unshare -U -r -m -p sk-pivot --bind /dev/loop0 /tmp/root mount /dev/loop0 /mnt
   Name each denied call on stderr:
     sk-seccomp --notify uname --report uname -a
+  Precompile a profile once, load it with sk-seccomp or bubblewrap:
+    sk-seccomp --profile /etc/docker/seccomp.json --compile /tmp/docker.bpf
+    sk-seccomp --bpf /tmp/docker.bpf bash
+    bwrap --dev-bind / / --seccomp 9 bash 9</tmp/docker.bpf
+  Refuse a profile that names calls this libseccomp does not know:
+    sk-seccomp --strict --profile /usr/share/containers/seccomp.json bash
   Learn a profile, then use it:
     sk-seccomp --learn /tmp/p.json sh -c 'ls / >/dev/null'
     sk-seccomp --profile /tmp/p.json sh -c 'ls / >/dev/null'
@@ -141,9 +147,83 @@ pub struct Cli {
         "allow_mknod", "allow_mount", "report"])]
     pub learn: Option<PathBuf>,
 
+    /// Fail (exit 125) when the profile names calls that libseccomp does
+    /// not know, instead of leaving them out with a note
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Write the filter as a raw BPF program (struct sock_filter[], what
+    /// bwrap --seccomp FD and setpriv --seccomp-filter read) to FILE
+    /// instead of running a command
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "command", "notify", "learn", "allow_mknod", "report", "bpf", "bpf_fd"])]
+    pub compile: Option<PathBuf>,
+
+    /// Load this raw BPF program (as --compile writes it) instead of
+    /// building a filter; checked first (see NOTES)
+    #[arg(long, value_name = "FILE", conflicts_with_all = BPF_CONFLICTS)]
+    pub bpf: Option<PathBuf>,
+
+    /// Load the raw BPF program read from file descriptor N (closed once
+    /// read)
+    #[arg(long, value_name = "N", conflicts_with_all = BPF_CONFLICTS, conflicts_with = "bpf")]
+    pub bpf_fd: Option<i32>,
+
+    /// Load --bpf/--bpf-fd without checking that it starts with an
+    /// architecture check
+    #[arg(long)]
+    pub bpf_unchecked: bool,
+
+    /// Load the filter with these flags: log (the kernel logs what it
+    /// denies), spec-allow (no speculative store bypass mitigation), tsync
+    #[arg(long, value_name = "FLAG[,FLAG]", value_delimiter = ',', value_parser = parse_flag)]
+    pub flag: Vec<u32>,
+
     /// The command to run, and its arguments
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "COMMAND",
+        required_unless_present = "compile",
+        trailing_var_arg = true
+    )]
     pub command: Vec<OsString>,
+}
+
+/// What a finished program (--bpf) cannot be combined with.
+const BPF_CONFLICTS: [&str; 14] = [
+    "default_action",
+    "allow",
+    "kill",
+    "errno",
+    "trap",
+    "log",
+    "arch",
+    "profile",
+    "notify",
+    "learn",
+    "allow_mknod",
+    "report",
+    "pfc",
+    "strict",
+];
+
+/// `--flag NAME`: a SECCOMP_FILTER_FLAG_* a filter is loaded with.
+pub fn parse_flag(s: &str) -> Result<u32, String> {
+    match s {
+        "log" => Ok(crate::filter::FLAG_LOG),
+        "spec-allow" => Ok(crate::filter::FLAG_SPEC_ALLOW),
+        // One thread: nothing to synchronize.
+        "tsync" => Ok(0),
+        _ => Err(format!(
+            "unknown filter flag '{s}' (log, spec-allow, tsync)"
+        )),
+    }
+}
+
+/// Where `--bpf` / `--bpf-fd` reads the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BpfSource {
+    File(PathBuf),
+    Fd(i32),
 }
 
 /// `--notify [ERRNO:]RULES`: the rules, and the errno a denial returns.
@@ -246,6 +326,16 @@ pub struct Plan {
     pub optimize: bool,
     pub dump: Option<PathBuf>,
     pub pfc: Option<PathBuf>,
+    /// --strict: unknown names in a profile are an error.
+    pub strict: bool,
+    /// --compile FILE: write the program there instead of running COMMAND.
+    pub compile: Option<PathBuf>,
+    pub bpf: Option<BpfSource>,
+    /// Check --bpf's program for an architecture check (not --bpf-unchecked).
+    pub bpf_checked: bool,
+    /// SECCOMP_FILTER_FLAG_* from --flag.
+    pub flags: u32,
+    pub command: Vec<OsString>,
 }
 
 /// What the supervisor does with the notified calls.
@@ -284,10 +374,19 @@ impl Cli {
                 None => Source::File(p.clone()),
             }
         });
+        let bpf = match (&self.bpf, self.bpf_fd) {
+            (Some(p), _) => Some(BpfSource::File(p.clone())),
+            (None, Some(fd)) => Some(BpfSource::Fd(fd)),
+            (None, None) => None,
+        };
+        if self.bpf_unchecked && bpf.is_none() {
+            return Err("--bpf-unchecked needs --bpf or --bpf-fd".into());
+        }
         if profile.is_none()
             && rules.is_empty()
             && self.default_action.is_none()
             && self.learn.is_none()
+            && bpf.is_none()
         {
             return Err(
                 "no rules: give --profile, --default or rules such as --kill SYSCALL".into(),
@@ -307,6 +406,12 @@ impl Cli {
             optimize: !self.no_optimize,
             dump: self.dump.clone(),
             pfc: self.pfc.clone(),
+            strict: self.strict,
+            compile: self.compile.clone(),
+            bpf,
+            bpf_checked: !self.bpf_unchecked,
+            flags: self.flag.iter().fold(0, |a, f| a | f),
+            command: self.command.clone(),
         })
     }
 }
@@ -551,6 +656,41 @@ mod tests {
             plan(&["--no-optimize", "--optimize", "--kill", "x", "true"])
                 .unwrap()
                 .optimize
+        );
+    }
+
+    #[test]
+    fn raw_programs_and_strict() {
+        let p = plan(&["--profile", "x.json", "--compile", "/tmp/x.bpf"]).unwrap();
+        assert_eq!(p.compile, Some(PathBuf::from("/tmp/x.bpf")));
+        assert!(p.command.is_empty());
+        assert!(cli(&["--kill", "mkdir", "--compile", "f", "true"]).is_err());
+        assert!(cli(&["--notify", "uname", "--compile", "f"]).is_err());
+        let p = plan(&["--bpf", "p.bpf", "--flag", "log,spec-allow", "true"]).unwrap();
+        assert_eq!(p.bpf, Some(BpfSource::File("p.bpf".into())));
+        assert_eq!(
+            p.flags,
+            crate::filter::FLAG_LOG | crate::filter::FLAG_SPEC_ALLOW
+        );
+        assert!(p.bpf_checked);
+        let p = plan(&["--bpf-fd", "9", "--bpf-unchecked", "true"]).unwrap();
+        assert_eq!(p.bpf, Some(BpfSource::Fd(9)));
+        assert!(!p.bpf_checked);
+        for bad in [
+            &["--bpf", "p", "--kill", "mkdir", "true"][..],
+            &["--bpf", "p", "--bpf-fd", "3", "true"][..],
+            &["--bpf-fd", "3", "--profile", "docker-default", "true"][..],
+            &["--flag", "new-listener", "--kill", "x", "true"][..],
+        ] {
+            assert!(cli(bad).is_err(), "{bad:?}");
+        }
+        assert!(plan(&["--bpf-unchecked", "--kill", "x", "true"])
+            .unwrap_err()
+            .contains("--bpf"));
+        assert!(
+            plan(&["--strict", "--profile", "p.json", "true"])
+                .unwrap()
+                .strict
         );
     }
 }

@@ -2,16 +2,20 @@
 //! profile, loaded as the last step before exec.
 //!
 //! Order of the steps, and why:
-//! 1. parse the options (pure) and read the profile;
-//! 2. evaluate the profile against this process (capabilities, arch,
-//!    kernel) and merge the command-line rules on top;
-//! 3. build the filter with libseccomp, write --dump/--pfc;
+//! 1. parse the options (pure, [`cli`]);
+//! 2. [`prepare`]: open and read every file the options name (profile, raw
+//!    BPF program, --compile's output), on the caller's side, before any
+//!    step of a chain;
+//! 3. evaluate the profile against this process (capabilities, arch,
+//!    kernel) and merge the command-line rules on top ([`spec`]); take the
+//!    built-in's precompiled program ([`precompiled`]) or build one with
+//!    libseccomp; write --dump/--pfc, or --compile's file and stop;
 //! 4. find the command and prepare its argv (nothing may allocate later);
 //! 5. set no_new_privs, load the filter, execve: the load is the last
 //!    thing before execve, so the filter judges only the command.
 
+pub mod bpf;
 pub mod cli;
-pub mod docker_default;
 pub mod filter;
 pub mod host;
 pub mod launch;
@@ -20,19 +24,22 @@ pub mod memory;
 pub mod mknod;
 pub mod mount;
 pub mod notify;
+pub mod precompiled;
 pub mod presets;
 pub mod profile;
 pub mod rules;
+pub mod spec;
 pub mod supervisor;
 
 use caps::{CapSet, Capability};
 use clap::CommandFactory;
-use cli::{Plan, Source};
-use rules::{Action, Rule};
+use cli::{BpfSource, Plan, Source};
+use rules::Action;
 use sk_common::cli::Parsed;
 use sk_common::{verbose, Cannot, Next, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::io::Write;
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
 pub const MAN_NOTES: &str = "\
@@ -54,26 +61,88 @@ ptrace(2) tracer is told, and without one the call fails with ENOSYS. The defaul
 allow (a deny list) unless --default or the profile says otherwise. In JSON profiles \
 SCMP_ACT_KILL is the thread, as libseccomp and runc read it.
 
-PROFILES. --profile FILE reads Docker (moby) and OCI runtime-spec profiles: defaultAction, \
-defaultErrnoRet, architectures, archMap (the native architecture's entry adds its \
-sub-architectures), flags (SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW; TSYNC is \
-implied: sk-seccomp has one thread), and syscalls[] with names, action, errnoRet, \
+PROFILES. --profile FILE reads Docker (moby), podman (containers/common) and OCI runtime-spec \
+profiles, and every field of their format is either honoured or refused with a line that \
+names it: defaultAction; defaultErrnoRet and defaultErrno (a number and a name; given both, \
+they must agree); architectures; archMap (the native architecture's entry adds its \
+sub-architectures); flags (SECCOMP_FILTER_FLAG_LOG and SECCOMP_FILTER_FLAG_SPEC_ALLOW are \
+loaded with, TSYNC is implied as sk-seccomp has one thread, WAIT_KILLABLE_RECV needs a \
+supervisor); syscalls[] with names (or the older name), action, errnoRet and errno, \
 args[index, value, valueTwo, op] (for SCMP_CMP_MASKED_EQ value is the mask and valueTwo the \
-value) and moby's includes and excludes. includes applies an entry only if the command holds \
-every listed capability, the native architecture is listed and the kernel is at least \
-minKernel; excludes skips it if any listed capability is held or the architecture is \
-listed. The capabilities are those the command can hold after exec: the bounding set for \
-root, the permitted set otherwise. Syscall names this libseccomp does not know (newer calls) \
-are skipped, and -v names them; any other unknown field, action or operator is an error that \
-names its place, e.g. syscalls[3].action. A name without a slash that is a built-in profile \
-is the built-in one (write ./docker-default for a file of that name): docker-default makes \
-the decisions of Docker's default profile; stdio, in the spirit of seccomp's strict mode, \
-lets the command read, write, seek and close the file descriptors it inherited, manage its \
-memory and signals and exit, fails readlink with EPERM (busybox asks for /proc/self/exe), and \
-kills it on anything else, opening files included (a dynamically linked program cannot load its libraries under it: use a static one, or add \
-rules). Rules on the command line are merged on top of a profile: a syscall named on the \
-command line takes its rules from the command line only. --default replaces the profile's \
-default action.
+value; another operator with a valueTwo is refused), comment (read, decides nothing), and \
+moby's includes and excludes with caps, arches and minKernel. includes applies an entry only \
+if the command holds every listed capability, the native architecture is listed and the \
+kernel is at least minKernel; excludes skips it if any listed capability is held or the \
+architecture is listed. The capabilities are those the command can hold after exec: the \
+bounding set for root, the permitted set otherwise. listenerPath and listenerMetadata are \
+refused (sk-seccomp is the supervisor itself, see --notify); so is an errno on an action that \
+takes none. A null list reads as empty, as Go writes it. Any other unknown field, action or \
+operator is an error that names its place, e.g. syscalls[3].action.
+
+UNKNOWN NAMES. A syscall name that this libseccomp does not know (a typo, a trailing space, a \
+call newer than the library) cannot be in the filter: its calls get the default action. A \
+note on stderr names each such call, every time; --strict refuses the profile instead (exit \
+125, the command is not run), so a deny list cannot silently lose a rule. On the command line \
+an unknown name is always an error.
+
+BUILT-IN PROFILES. A name without a slash that is a built-in profile is the built-in one \
+(write ./docker-default for a file of that name). stdio, in the spirit of seccomp's strict \
+mode, lets the command read, write, seek and close the file descriptors it inherited, manage \
+its memory and signals and exit, fails readlink with EPERM (busybox asks for \
+/proc/self/exe), and kills it on anything else, opening files included (a dynamically linked \
+program cannot load its libraries under it: use a static one, or add rules). Rules on the \
+command line are merged on top of a profile: a syscall named on the command line takes its \
+rules from the command line only. --default replaces the profile's default action.
+
+DOCKER-DEFAULT. docker-default is Docker's own default profile (moby/profiles \
+seccomp/default.json, Apache-2.0), embedded unchanged when sk-seccomp is built and read by \
+the same code as --profile FILE, plus five patches; --profile FILE with Docker's file means \
+exactly Docker's rules. The patches, and why: (1) socket-family-low32: the kernel reads \
+socket()'s family as an int, so Docker's 64-bit comparisons let (1<<32)|AF_VSOCK through; \
+the same families are compared on their low 32 bits (masked). (2) netlink-audit: \
+socket(AF_NETLINK, *, NETLINK_AUDIT) fails with EINVAL unless the command holds \
+CAP_AUDIT_WRITE, as in podman's default profile (libaudit reads EINVAL as no audit). (3) \
+personality-low32: personality()'s argument is compared on its low 32 bits too. (4) \
+no-socketcall: i386 socketcall() passes the family behind a pointer, where seccomp cannot \
+see it, and libseccomp turns every socket rule into an unconditional socketcall(SYS_SOCKET) \
+rule, so socketcall fails with ENOSYS. i386 programs whose libc makes its socket calls \
+through socketcall (glibc built for kernels before 4.3, as most distributions' i386 glibc is, \
+and static binaries made with it) cannot use sockets under docker-default; musl and \
+programs that make the direct calls can, still filtered by family. Give such a container \
+--profile with Docker's file instead. (5) no-tiocsti-tioclinux: ioctl TIOCSTI (pushing input \
+into the caller's terminal) and TIOCLINUX fail with EPERM, compared on the low 32 bits of the \
+request, as bubblewrap and flatpak do since CVE-2019-10063. Also, with libseccomp 2.5.4 the \
+calls getxattrat, listmount, listxattrat, lsm_get_self_attr, lsm_list_modules, \
+lsm_set_self_attr, mseal, removexattrat, riscv_hwprobe, setxattrat, statmount and uretprobe \
+are unknown, so they get EPERM where Docker with a newer libseccomp allows them; for the \
+built-in, whose list is this one, only -v names them, and --strict refuses it.
+
+PRECOMPILED PROGRAMS. docker-default depends on the capabilities the command will hold and \
+on the kernel version, and libseccomp needs about 20 ms to build it for x86_64, x86 and x32. \
+So its programs are built when sk-seccomp is built, by the same code and the same static \
+libseccomp, for these capability sets (as far as the profile looks at them): all of them \
+(root, also in a user namespace), none (a user who is not root), CAP_AUDIT_WRITE and \
+CAP_SYS_CHROOT (Docker's default set and the README's recommended chain), all but \
+CAP_SYS_TIME, all but CAP_SYS_ADMIN. With one of them, on a kernel at least as new as the \
+profile's newest minKernel (4.8), loading the built-in costs a copy and one seccomp(2) \
+call; for any other set, or with rules, --arch, --no-optimize, --pfc or a supervisor added, \
+the program is built at start as before. -v says which.
+
+RAW PROGRAMS. --compile FILE writes the filter as a raw struct sock_filter array in native \
+byte order, the format bwrap --seccomp FD, setpriv --seccomp-filter and minijail read, and \
+runs no command. A raw program carries no filter flags: --compile refuses notify and learn \
+rules (they need a listener and a supervisor) and names any other flag it cannot carry \
+(SECCOMP_FILTER_FLAG_LOG, SPEC_ALLOW), to be given again with --flag when loading. The \
+capabilities the program is made for are those of the sk-seccomp that compiles it. --bpf FILE \
+and --bpf-fd N load such a program (from libseccomp's seccomp_export_bpf too) instead of \
+building one, with the flags of --flag. It is checked first: a whole number of 8-byte \
+instructions, 1 to 4096 of them, and an architecture check: the first instruction loads the \
+architecture, and calls of an architecture the program does not name are not let through \
+(an interpreter runs it on such calls); --bpf-unchecked skips this check. The file or \
+descriptor is read when the options are read, before anything else happens, and a \
+descriptor above 2 is closed once read, so the command does not inherit it. Any failure (an \
+empty or truncated file, a directory, a closed descriptor, too many instructions, no \
+architecture check) is one line and exit 125, and the command is not run.
 
 THE COMMAND'S OWN EXECVE. The filter is loaded as the very last step, and the next system \
 call is the execve(2) of COMMAND, which the filter judges like any other: an allow list \
@@ -221,10 +290,13 @@ pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<Plan>> {
 }
 
 /// What this link reads and opens on the caller's side, when the chain is
-/// read, before its first step: the profile, the outputs. After a pivot the
-/// same paths would name the image's files.
+/// read, before its first step: the profile, the BPF program, the outputs,
+/// the devices --allow-mount pins. After a pivot the same paths would name
+/// the image's files, so nothing is looked up later.
 pub struct Prepared {
     profile: Option<profile::Profile>,
+    bpf: Option<Vec<libc::sock_filter>>,
+    compile: Option<std::fs::File>,
     dump: Option<std::fs::File>,
     pfc: Option<std::fs::File>,
     /// The devices --allow-mount names, pinned on the caller's side.
@@ -239,11 +311,14 @@ pub struct Prepared {
 /// it when a later link is entered by a real exec: sk_common::handoff).
 pub fn prepare(plan: &Plan, key: &str) -> Result<Prepared> {
     use sk_common::handoff;
-    let profile = plan
-        .profile
-        .as_ref()
-        .map(|s| read_profile(s, key))
-        .transpose()?;
+    let profile = match &plan.profile {
+        Some(Source::File(path)) => Some(read_profile(path, key)?),
+        _ => None,
+    };
+    let bpf = match &plan.bpf {
+        Some(source) => Some(read_bpf(source, plan.bpf_checked, key)?),
+        None => None,
+    };
     let create = |p: &Option<std::path::PathBuf>, what: &str| {
         p.as_ref()
             .map(|p| {
@@ -267,18 +342,26 @@ pub fn prepare(plan: &Plan, key: &str) -> Result<Prepared> {
     let mounts = mount::prepare(plan.supervise.as_ref().map_or(&[][..], |s| &s.mounts), key)?;
     Ok(Prepared {
         profile,
-        mounts: std::cell::Cell::new(mounts),
+        bpf,
+        compile: create(&plan.compile, "compiled program")?,
         dump: create(&plan.dump, "BPF program")?,
         pfc: create(&plan.pfc, "pseudo-code")?,
+        mounts: std::cell::Cell::new(mounts),
         learn: std::cell::Cell::new(learn),
         ctl,
         key: key.to_string(),
     })
 }
 
-/// At this link's place in the chain: a supervisor stays here when one is
-/// asked for (see supervisor::stand); the filter itself waits for the end.
+/// At this link's place in the chain: `--compile` writes the program and
+/// ends here; a supervisor stays here when one is asked for (see
+/// supervisor::stand); the filter itself waits for the chain's end.
 pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible> {
+    if let Some(out) = &prepared.compile {
+        let program = program_of(plan, prepared)?;
+        write_compiled(plan, out, &program)?;
+        sk_common::exit::exit(0);
+    }
     let Some(sup) = &plan.supervise else {
         return next();
     };
@@ -303,168 +386,266 @@ pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible>
     )
 }
 
-/// Just before the command's execve: the filter, built for the capabilities
-/// the command will hold, loaded last so that it judges no step of the
-/// chain; with a supervisor, its listener handed over.
+/// Just before the command's execve: the program, built (or taken
+/// precompiled) for the capabilities the command will hold, loaded last so
+/// that it judges no step of the chain; with a supervisor, its listener
+/// handed over.
 pub fn load_at_exec(plan: &Plan, prepared: &Prepared) -> Result<()> {
-    let spec = assemble(plan, prepared.profile.as_ref())?;
-    let ctx = filter::build(&spec)?;
-    if let Some(f) = &prepared.dump {
-        filter::export_to(&ctx, f, false)?;
+    let mut program = program_of(plan, prepared)?;
+    if let Some(mut out) = prepared.dump.as_ref() {
+        out.write_all(&bpf::to_bytes(&program.prog))
+            .cannot("write the filter's BPF program")?;
     }
-    if let Some(f) = &prepared.pfc {
-        filter::export_to(&ctx, f, true)?;
-    }
-    describe(&spec);
-    let mut prog = filter::program(&ctx)?;
     set_no_new_privs(plan.nnp)?;
     match prepared.ctl.get() {
-        Some(ctl) => supervisor::hand_over(ctl, &mut prog, spec.flags),
-        None => filter::load(&mut prog, spec.flags)
+        Some(ctl) => supervisor::hand_over(ctl, &mut program.prog, program.flags),
+        None => filter::load(&mut program.prog, program.flags)
             .map(drop)
             .cannot("load the seccomp filter"),
     }
 }
 
-/// The profile (if any), evaluated here, with the command-line rules on top.
-pub fn assemble(plan: &Plan, profile: Option<&profile::Profile>) -> Result<filter::Spec> {
+fn program_of(plan: &Plan, prepared: &Prepared) -> Result<Program> {
+    match &prepared.bpf {
+        Some(prog) => Ok(Program {
+            prog: prog.clone(),
+            flags: plan.flags,
+            arches: Vec::new(),
+        }),
+        None => program_for(plan, prepared.profile.as_ref(), prepared.pfc.as_ref()),
+    }
+}
+
+/// The program to load, with its flags and the architectures it names.
+pub struct Program {
+    pub prog: Vec<libc::sock_filter>,
+    pub flags: u32,
+    pub arches: Vec<String>,
+}
+
+/// `--compile`: the raw program carries no filter flags; name the ones
+/// that the loader must give again.
+fn write_compiled(plan: &Plan, mut out: &std::fs::File, program: &Program) -> Result<()> {
+    let path = plan.compile.as_deref().unwrap_or(std::path::Path::new("-"));
+    out.write_all(&bpf::to_bytes(&program.prog))
+        .cannot_with(|| format!("write the BPF program to {}", path.display()))?;
+    for (bit, name, option) in [
+        (filter::FLAG_LOG, "SECCOMP_FILTER_FLAG_LOG", "--flag log"),
+        (
+            filter::FLAG_SPEC_ALLOW,
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+            "--flag spec-allow",
+        ),
+    ] {
+        if program.flags & bit != 0 {
+            sk_common::warn!(
+                "{} cannot carry {name}: load it with sk-seccomp --bpf {} {option}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    verbose!(
+        "{} instructions written to {}",
+        program.prog.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// The program for the profile and rules: precompiled when the built-in
+/// alone is asked for and this capability set was compiled at build time,
+/// otherwise built here with libseccomp.
+fn program_for(
+    plan: &Plan,
+    file: Option<&profile::Profile>,
+    pfc: Option<&std::fs::File>,
+) -> Result<Program> {
     let (_, native_scmp) = host::native_arch();
-    let decided = match profile {
-        None => profile::Decided::default(),
-        Some(p) => p.decide(&host::host()?, native_scmp),
+    let host = match &plan.profile {
+        Some(_) => Some(host::host()?),
+        None => None,
     };
-    let default_action = plan
-        .default_action
-        .or(decided.default_action)
-        .unwrap_or(Action::Allow);
-
-    let mut unknown = BTreeSet::new();
-    let mut rules: Vec<Rule> = Vec::new();
-    let named: BTreeSet<&str> = plan.rules.iter().map(|r| r.syscall.as_str()).collect();
-    for r in decided.rules {
-        if named.contains(r.syscall.as_str()) {
-            continue;
+    if let Some(h) = &host {
+        if let Some(p) = precompiled_for(plan, h)? {
+            return Ok(p);
         }
-        if filter::resolve(&r.syscall).is_none() {
-            unknown.insert(r.syscall);
-            continue;
+    }
+    let decided = match (&plan.profile, file, &host) {
+        (Some(Source::Builtin(name)), _, Some(h)) => {
+            verbose!("profile: built-in {name}");
+            presets::builtin(name)
+                .expect("every built-in name has a profile")
+                .decide(h, native_scmp)
         }
-        rules.push(r);
-    }
-    if !unknown.is_empty() {
-        verbose!(
-            "skipped the profile's calls unknown to this libseccomp: {}",
-            unknown.into_iter().collect::<Vec<_>>().join(" ")
-        );
-    }
-    for r in &plan.rules {
-        if filter::resolve(&r.syscall).is_none() {
-            anyhow::bail!("unknown syscall '{}' in rule {} {r}", r.syscall, r.action);
-        }
-        rules.push(r.clone());
-    }
-    if plan.supervise.is_none() && rules.iter().any(|r| r.action == Action::Notify) {
-        anyhow::bail!(
-            "cannot load the profile: its SCMP_ACT_NOTIFY rules need a supervisor \
-             (--notify or --report)"
-        );
-    }
-    // A rule with the default's action changes nothing, and libseccomp
-    // refuses it.
-    rules.retain(|r| r.action != default_action);
-    allow_own_execve(&mut rules, default_action)?;
-
-    let mut arches: Vec<String> = decided.arches;
-    arches.extend(plan.arches.iter().cloned());
-    arches.retain(|a| a != native_scmp && a != "SCMP_ARCH_NATIVE");
-    let mut seen = BTreeSet::new();
-    arches.retain(|a| seen.insert(a.clone()));
-
-    let mut flags = 0;
-    for f in &decided.flags {
-        flags |= match f.as_str() {
-            "SECCOMP_FILTER_FLAG_TSYNC" => 0,
-            "SECCOMP_FILTER_FLAG_LOG" => filter::FLAG_LOG,
-            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => filter::FLAG_SPEC_ALLOW,
-            other => anyhow::bail!("cannot load the profile: flags: unknown flag \"{other}\""),
-        };
-    }
-    Ok(filter::Spec {
-        default_action,
-        arches,
-        rules,
+        (_, Some(p), Some(h)) => p.decide(h, native_scmp),
+        _ => profile::Decided::default(),
+    };
+    let opts = spec::Options {
+        default_action: plan.default_action,
+        rules: &plan.rules,
+        arches: &plan.arches,
         optimize: plan.optimize,
-        flags,
+        supervised: plan.supervise.is_some(),
+        flags: plan.flags,
+    };
+    let assembled = spec::assemble(decided, &opts, native_scmp)?;
+    unknown_names(plan, &assembled.unknown)?;
+    let ctx = filter::build(&assembled.spec)?;
+    if let Some(out) = pfc {
+        filter::export_to(&ctx, out, true)?;
+    }
+    describe(&assembled.spec);
+    Ok(Program {
+        prog: filter::program(&ctx)?,
+        flags: assembled.spec.flags,
+        arches: std::iter::once(native_scmp.to_string())
+            .chain(assembled.spec.arches.iter().cloned())
+            .collect(),
     })
 }
 
-fn read_profile(source: &Source, key: &str) -> Result<profile::Profile> {
-    match source {
-        Source::Builtin(name) => {
-            verbose!("profile: built-in {name}");
-            Ok(presets::builtin(name).expect("every built-in name has a profile"))
-        }
-        Source::File(path) => {
-            let fd = sk_common::handoff::open(&format!("{key}:profile"), || {
-                std::fs::File::open(path)
-                    .map(std::os::fd::OwnedFd::from)
-                    .cannot_with(|| format!("read the profile {}", path.display()))
-            })?;
-            let text = read_from_start(fd)
-                .cannot_with(|| format!("read the profile {}", path.display()))?;
-            let p = profile::parse(&text)
-                .map_err(|e| anyhow::anyhow!("cannot load the profile {}: {e}", path.display()))?;
-            verbose!("profile: {}", path.display());
-            Ok(p)
-        }
+/// The precompiled docker-default, when nothing else is asked for and a
+/// program was made at build time for what `host` holds.
+fn precompiled_for(plan: &Plan, host: &profile::Host) -> Result<Option<Program>> {
+    let alone = plan.profile == Some(Source::Builtin("docker-default"))
+        && plan.rules.is_empty()
+        && plan.default_action.is_none()
+        && plan.arches.is_empty()
+        && plan.optimize
+        && plan.supervise.is_none()
+        && plan.pfc.is_none();
+    if !alone {
+        return Ok(None);
     }
+    let Some(found) = precompiled::lookup(host) else {
+        verbose!("docker-default: no program precompiled for these capabilities; compiling one");
+        return Ok(None);
+    };
+    let unknown = precompiled::UNKNOWN.iter().map(|s| s.to_string()).collect();
+    unknown_names(plan, &unknown)?;
+    verbose!(
+        "profile: built-in docker-default, precompiled for {}",
+        found.key
+    );
+    Ok(Some(Program {
+        prog: found.prog,
+        flags: plan.flags,
+        arches: precompiled::ARCHES.iter().map(|s| s.to_string()).collect(),
+    }))
 }
 
-/// The whole text of a file opened on the caller's side (a handed-down fd
-/// shares its offset: read from the start, and at most 16 MiB).
-fn read_from_start(fd: std::os::fd::OwnedFd) -> std::io::Result<String> {
-    use std::io::Read;
+/// The profile's names that libseccomp does not know are not in the
+/// filter: a note says so (for the built-in, whose list is in the man
+/// page, with -v), and --strict refuses instead.
+fn unknown_names(plan: &Plan, unknown: &BTreeSet<String>) -> Result<()> {
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let names = unknown.iter().cloned().collect::<Vec<_>>().join(" ");
+    let version = libseccomp::ScmpVersion::current()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+        .unwrap_or_default();
+    let what = match &plan.profile {
+        Some(Source::File(p)) => p.display().to_string(),
+        Some(Source::Builtin(name)) => (*name).to_string(),
+        None => "the profile".into(),
+    };
+    if plan.strict {
+        anyhow::bail!(
+            "cannot load the profile {what}: libseccomp {version} does not know {names} (--strict)"
+        );
+    }
+    let line = format!(
+        "the profile {what} names calls unknown to this libseccomp ({version}), left out \
+         of the filter (its default action answers them): {names}"
+    );
+    match &plan.profile {
+        Some(Source::Builtin(_)) => verbose!("{line}"),
+        _ => eprintln!("{}: note: {line}", sk_common::log::tool()),
+    }
+    Ok(())
+}
+
+fn read_profile(path: &std::path::Path, key: &str) -> Result<profile::Profile> {
+    let fd = sk_common::handoff::open(&format!("{key}:profile"), || {
+        std::fs::File::open(path)
+            .map(std::os::fd::OwnedFd::from)
+            .cannot_with(|| format!("read the profile {}", path.display()))
+    })?;
+    let bytes = read_from_start(fd, 16 << 20)
+        .cannot_with(|| format!("read the profile {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("cannot read the profile {}: not UTF-8", path.display()))?;
+    let p = profile::parse(&text)
+        .map_err(|e| anyhow::anyhow!("cannot load the profile {}: {e}", path.display()))?;
+    verbose!("profile: {}", path.display());
+    Ok(p)
+}
+
+/// Reads and validates a raw program (size, length, architecture check).
+/// A descriptor given with --bpf-fd is closed once read: the command does
+/// not inherit it.
+fn read_bpf(source: &BpfSource, checked: bool, key: &str) -> Result<Vec<libc::sock_filter>> {
+    let what = match source {
+        BpfSource::File(path) => path.display().to_string(),
+        BpfSource::Fd(fd) => format!("fd {fd}"),
+    };
+    let fd = sk_common::handoff::open(&format!("{key}:bpf"), || match source {
+        BpfSource::File(path) => std::fs::File::open(path)
+            .map(std::os::fd::OwnedFd::from)
+            .cannot_with(|| format!("open the BPF program {}", path.display())),
+        BpfSource::Fd(fd) => take_fd(*fd),
+    })?;
+    let file = std::fs::File::from(fd);
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("cannot read the BPF program {what}: Is a directory");
+    }
+    // One byte more than the largest valid program, to tell "too long".
+    let limit = (bpf::MAX_INSNS * std::mem::size_of::<libc::sock_filter>() + 8) as u64;
+    let bytes = read_from_start(file.into(), limit)
+        .cannot_with(|| format!("read the BPF program {what}"))?;
+    let prog = bpf::parse(&bytes, checked)
+        .map_err(|e| anyhow::anyhow!("cannot load the BPF program {what}: {e}"))?;
+    verbose!("BPF program {what}: {} instructions", prog.len());
+    Ok(prog)
+}
+
+/// A copy of the caller's fd `fd` (close-on-exec), the original closed
+/// unless it is stdin, stdout or stderr: the command inherits neither.
+fn take_fd(fd: i32) -> Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: F_DUPFD_CLOEXEC only reads the fd table; a closed number
+    // gives EBADF.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if copy < 0 {
+        return Err(std::io::Error::last_os_error())
+            .cannot_with(|| format!("read the BPF program from fd {fd}"));
+    }
+    if fd > 2 {
+        // SAFETY: the caller handed this fd to us (--bpf-fd); it is ours to close.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+    // SAFETY: the kernel just made this fd for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+}
+
+/// The bytes of a file opened on the caller's side, from its start (a
+/// handed-down fd shares its offset), at most `limit` of them.
+fn read_from_start(fd: std::os::fd::OwnedFd, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::from(fd);
-    let mut text = Vec::new();
-    let mut off = 0u64;
+    let mut bytes = Vec::new();
     let mut buf = [0u8; 65536];
-    loop {
-        let n = file.read_at(&mut buf, off)?;
+    while (bytes.len() as u64) < limit {
+        let n = file.read_at(&mut buf, bytes.len() as u64)?;
         if n == 0 {
             break;
         }
-        text.extend_from_slice(&buf[..n]);
-        off += n as u64;
-        if off > 16 << 20 {
-            return Err(std::io::Error::other("larger than 16 MiB"));
-        }
+        bytes.extend_from_slice(&buf[..n]);
     }
-    let _ = (&file).read(&mut []);
-    String::from_utf8(text).map_err(|_| std::io::Error::other("not UTF-8 text"))
-}
-
-/// Lets the command's own execve through a denying default (see NOTES).
-fn allow_own_execve(rules: &mut Vec<Rule>, default_action: Action) -> Result<()> {
-    let execve: Vec<&Rule> = rules.iter().filter(|r| r.syscall == "execve").collect();
-    if execve
-        .iter()
-        .any(|r| r.conds.is_empty() && r.action.denies())
-    {
-        anyhow::bail!(
-            "cannot deny execve without conditions: the command itself could not be executed"
-        );
-    }
-    // A notifying default (--learn) asks the supervisor, which answers.
-    if default_action.denies() && default_action != Action::Notify && execve.is_empty() {
-        verbose!("execve allowed, so that the command can start");
-        rules.push(Rule {
-            syscall: "execve".into(),
-            action: Action::Allow,
-            conds: Vec::new(),
-        });
-    }
-    Ok(())
+    bytes.truncate(limit as usize);
+    Ok(bytes)
 }
 
 /// The -v summary: what the filter does, and the calls that kill or trap.

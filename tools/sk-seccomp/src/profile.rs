@@ -117,44 +117,30 @@ pub fn parse(text: &str) -> Result<Profile, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let top = object(&value, "the profile")?;
     let mut p = Profile::default();
-    let default_errno = match top.get("defaultErrnoRet") {
-        Some(v) => Some(errno_ret(v, "defaultErrnoRet")?),
-        None => None,
-    };
+    let default_errno = errno_fields(top, "defaultErrnoRet", "defaultErrno", "")?;
     for (key, v) in top {
         match key.as_str() {
             "defaultAction" => {
                 p.default_action = Some(action(v, default_errno, "defaultAction")?);
             }
-            "defaultErrnoRet" => {}
+            "defaultErrnoRet" | "defaultErrno" => {
+                let a = top.get("defaultAction").and_then(Value::as_str);
+                if !matches!(a, Some("SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE")) {
+                    return Err(format!(
+                        "{key}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno"
+                    ));
+                }
+            }
             "architectures" => p.architectures = strings(v, "architectures")?,
-            "archMap" => {
-                for (i, m) in array(v, "archMap")?.iter().enumerate() {
-                    let at = format!("archMap[{i}]");
-                    let m = object(m, &at)?;
-                    let mut main = None;
-                    let mut subs = Vec::new();
-                    for (k, v) in m {
-                        match k.as_str() {
-                            "architecture" => {
-                                main = Some(string(v, &format!("{at}.architecture"))?)
-                            }
-                            "subArchitectures" => {
-                                subs = strings(v, &format!("{at}.subArchitectures"))?
-                            }
-                            _ => return Err(unknown(&at, k)),
-                        }
-                    }
-                    let main = main.ok_or_else(|| format!("{at}: no \"architecture\""))?;
-                    p.arch_map.push((main, subs));
-                }
-            }
+            "archMap" => p.arch_map = arch_map(v)?,
             "syscalls" => {
-                for (i, s) in array(v, "syscalls")?.iter().enumerate() {
-                    p.entries.push(entry(s, &format!("syscalls[{i}]"))?);
+                if !v.is_null() {
+                    for (i, s) in array(v, "syscalls")?.iter().enumerate() {
+                        p.entries.push(entry(s, &format!("syscalls[{i}]"))?);
+                    }
                 }
             }
-            "flags" => p.flags = strings(v, "flags")?,
+            "flags" => p.flags = flags(v)?,
             "listenerPath" | "listenerMetadata" => {
                 return Err(format!(
                     "{key}: handing the listener to another process is not supported \
@@ -170,12 +156,89 @@ pub fn parse(text: &str) -> Result<Profile, String> {
     Ok(p)
 }
 
-fn entry(v: &Value, at: &str) -> Result<Entry, String> {
-    let m = object(v, at)?;
-    let errno = match m.get("errnoRet") {
-        Some(v) => Some(errno_ret(v, &format!("{at}.errnoRet"))?),
+/// The filter flags of the OCI runtime spec; each is honoured (see
+/// NOTES), none ignored.
+pub const FLAGS: [&str; 4] = [
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+];
+
+fn flags(v: &Value) -> Result<Vec<String>, String> {
+    let list = strings(v, "flags")?;
+    for (i, f) in list.iter().enumerate() {
+        if !FLAGS.contains(&f.as_str()) {
+            return Err(format!("flags[{i}]: unknown flag \"{f}\""));
+        }
+    }
+    Ok(list)
+}
+
+fn arch_map(v: &Value) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for (i, m) in array(v, "archMap")?.iter().enumerate() {
+        let at = format!("archMap[{i}]");
+        let m = object(m, &at)?;
+        let mut main = None;
+        let mut subs = Vec::new();
+        for (k, v) in m {
+            match k.as_str() {
+                "architecture" => main = Some(string(v, &format!("{at}.architecture"))?),
+                "subArchitectures" => subs = strings(v, &format!("{at}.subArchitectures"))?,
+                _ => return Err(unknown(&at, k)),
+            }
+        }
+        let main = main.ok_or_else(|| format!("{at}: no \"architecture\""))?;
+        out.push((main, subs));
+    }
+    Ok(out)
+}
+
+/// The errno of an entry (or of the default): `errnoRet` (a number, OCI
+/// and moby) and/or `errno` (a name, containers/common); when both are
+/// given they must agree.
+fn errno_fields(
+    m: &Map<String, Value>,
+    num_key: &str,
+    name_key: &str,
+    at: &str,
+) -> Result<Option<u16>, String> {
+    let here = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    let num = match m.get(num_key) {
+        Some(v) => Some(errno_ret(v, &here(num_key))?),
         None => None,
     };
+    let named = match m.get(name_key) {
+        Some(v) => {
+            let s = string(v, &here(name_key))?;
+            Some(
+                crate::rules::parse_errno(&s)
+                    .ok_or_else(|| format!("{}: unknown errno \"{s}\"", here(name_key)))?,
+            )
+        }
+        None => None,
+    };
+    match (num, named) {
+        (Some(n), Some(e)) if n != e => Err(format!(
+            "{}: {} disagrees with {} {n}",
+            here(name_key),
+            crate::rules::errno_name(e),
+            num_key
+        )),
+        _ => Ok(num.or(named)),
+    }
+}
+
+fn entry(v: &Value, at: &str) -> Result<Entry, String> {
+    let m = object(v, at)?;
+    let errno = errno_fields(m, "errnoRet", "errno", at)?;
     let mut e = Entry::default();
     for (k, v) in m {
         let here = format!("{at}.{k}");
@@ -183,16 +246,27 @@ fn entry(v: &Value, at: &str) -> Result<Entry, String> {
             "names" => e.names.extend(strings(v, &here)?),
             "name" => e.names.push(string(v, &here)?),
             "action" => e.action = Some(action(v, errno, &here)?),
-            "errnoRet" => {}
+            "errnoRet" | "errno" => {
+                let a = m.get("action").and_then(Value::as_str);
+                if !matches!(a, Some("SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE")) {
+                    return Err(format!(
+                        "{here}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno"
+                    ));
+                }
+            }
             "args" => {
-                for (j, a) in array(v, &here)?.iter().enumerate() {
-                    let cond = arg(a, &format!("{here}[{j}]"))?;
-                    e.conds.push(cond);
+                if !v.is_null() {
+                    for (j, a) in array(v, &here)?.iter().enumerate() {
+                        e.conds.push(arg(a, &format!("{here}[{j}]"))?);
+                    }
                 }
             }
             "includes" => e.includes = when(v, &here)?,
             "excludes" => e.excludes = when(v, &here)?,
-            "comment" => {}
+            // Words for people; they decide nothing.
+            "comment" => {
+                string(v, &here)?;
+            }
             _ => return Err(unknown(at, k)),
         }
     }
@@ -222,6 +296,11 @@ fn arg(v: &Value, at: &str) -> Result<Cond, String> {
         ));
     }
     let op = op.ok_or_else(|| format!("{at}: no \"op\""))?;
+    if value_two != 0 && op != "SCMP_CMP_MASKED_EQ" {
+        return Err(format!(
+            "{at}.valueTwo: only SCMP_CMP_MASKED_EQ takes a second value ({op} compares with value)"
+        ));
+    }
     let (op, value) = match op.as_str() {
         "SCMP_CMP_EQ" => (Op::Eq, value),
         "SCMP_CMP_NE" => (Op::Ne, value),
@@ -241,6 +320,9 @@ fn arg(v: &Value, at: &str) -> Result<Cond, String> {
 }
 
 fn when(v: &Value, at: &str) -> Result<When, String> {
+    if v.is_null() {
+        return Ok(When::default());
+    }
     let m = object(v, at)?;
     let mut w = When::default();
     for (k, v) in m {
@@ -426,6 +508,70 @@ mod tests {
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "#, "invalid JSON"),
         ];
         for (text, want) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(want), "{err} does not contain {want}");
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_format_is_honoured_or_refused_by_name() {
+        // containers/common writes errno names beside the numbers, nulls
+        // for empty lists and empty includes.
+        let p = parse(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "defaultErrno": "ENOSYS",
+                "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+                "syscalls": [{"names": ["sysfs"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                              "errno": "EPERM", "args": null, "comment": "", "includes": {},
+                              "excludes": null},
+                             {"name": "read", "action": "SCMP_ACT_ALLOW",
+                              "args": [{"index": 0, "value": 1, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+                             {"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errno": "EACCES"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.default_action, Some(Action::Errno(38)));
+        assert_eq!(p.flags, ["SECCOMP_FILTER_FLAG_LOG"]);
+        assert_eq!(p.entries[0].action, Some(Action::Errno(1)));
+        assert_eq!(p.entries[1].names, ["read"]);
+        assert_eq!(p.entries[2].action, Some(Action::Errno(13)));
+        let refused = [
+            (
+                r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "defaultErrno": "ENOSYS"}"#,
+                "defaultErrno: ENOSYS disagrees with defaultErrnoRet 1",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}"#,
+                "defaultErrnoRet: only SCMP_ACT_ERRNO",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}"#,
+                "listenerPath: handing the listener",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}"#,
+                "listenerMetadata",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_MAGIC"]}"#,
+                "flags[0]: unknown flag",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}"#,
+                "syscalls[0].errnoRet: only SCMP_ACT_ERRNO",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "EWHAT"}]}"#,
+                "syscalls[0].errno: unknown errno",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 1, "valueTwo": 2, "op": "SCMP_CMP_EQ"}]}]}"#,
+                "syscalls[0].args[0].valueTwo: only SCMP_CMP_MASKED_EQ",
+            ),
+            (
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL", "comment": 5}]}"#,
+                "syscalls[0].comment: expected a string",
+            ),
+        ];
+        for (text, want) in refused {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "{err} does not contain {want}");
         }
