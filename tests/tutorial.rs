@@ -71,6 +71,9 @@ fn run_step(step: &Step, block: &Block, env: &Env) -> Result<(), String> {
         c.env(k, v);
     }
     enter_cgroups(&mut c, &env.fences);
+    // A reader's shell has only 0, 1 and 2 open; descriptors the test
+    // runner inherited (a jobserver pipe) would count against nofile=.
+    sk_testkit::only_own_fds(&mut c);
     let out = sk_testkit::run_within(&mut c, STEP_LIMIT, None);
     let got: Vec<&str> = out.stdout.lines().collect();
     let want: Vec<String> = step
@@ -285,6 +288,7 @@ fn every_runnable_block_of_the_tutorial_gives_the_output_it_shows() {
         ("ip", "iproute2"),
         ("setpriv", "util-linux"),
         ("setcap", "libcap2-bin"),
+        ("strace", "strace"),
     ] {
         if !need_program(test, p, pkg) {
             return;
