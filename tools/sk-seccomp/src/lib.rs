@@ -86,10 +86,12 @@ NO_NEW_PRIVS AND CHAINS. The kernel accepts a filter from a process only if it h
 no_new_privs, or holds CAP_SYS_ADMIN: otherwise a filter could make a setuid program fail in \
 ways that turn into privilege. sk-seccomp sets no_new_privs; --no-nnp skips it when the \
 process holds CAP_SYS_ADMIN. no_new_privs stays for every later program: setuid and file \
-capabilities no longer raise privileges. The filter stays too, and judges every later \
-program of the chain. So sk-seccomp belongs last in a chain, right before the command: a \
-tool after it would run under the command's filter (an allow list made for the command \
-would kill it), and would lose the privileges its own step needs.
+capabilities no longer raise privileges. The filter stays too, and judges every program \
+the command executes. In a chain, no_new_privs and the filter are applied just before the \
+command's execve, after every other link, wherever sk-seccomp stands: they judge the command \
+and never a step of the chain (the links run in one process; see docs/tutorial.md, section \
+15). Only the --notify/--learn supervisor stands where the link is: it forks there, with the \
+privileges of its place in the chain.
 
 ARCHITECTURES. An x86_64 process can make 32-bit system calls (int 0x80), which the kernel \
 tags with another architecture and other syscall numbers. A filter lists the native \
