@@ -71,6 +71,9 @@ fn run_step(step: &Step, block: &Block, env: &Env) -> Result<(), String> {
         c.env(k, v);
     }
     enter_cgroups(&mut c, &env.fences);
+    // A reader's shell has only 0, 1 and 2 open; descriptors the test
+    // runner inherited (a jobserver pipe) would count against nofile=.
+    sk_testkit::only_own_fds(&mut c);
     let out = sk_testkit::run_within(&mut c, STEP_LIMIT, None);
     let got: Vec<&str> = out.stdout.lines().collect();
     let want: Vec<String> = step
@@ -285,6 +288,7 @@ fn every_runnable_block_of_the_tutorial_gives_the_output_it_shows() {
         ("ip", "iproute2"),
         ("setpriv", "util-linux"),
         ("setcap", "libcap2-bin"),
+        ("strace", "strace"),
     ] {
         if !need_program(test, p, pkg) {
             return;
@@ -497,4 +501,56 @@ $ this block is not for the VM
         assert!(out.stdout.contains("tutorial line"), "{}", out.stdout);
     }
     try_doc("```console\n$ true\n```\n").expect_code(2);
+}
+
+/// Each tool's EXAMPLES (its --help, and the man page generated from it)
+/// point to the tutorial's section for that tool; the sections they name
+/// exist under the titles they give, so a renumbering cannot leave a
+/// pointer to the wrong step.
+#[test]
+fn every_tool_points_to_its_tutorial_section() {
+    let text = tutorial_text();
+    let headings: Vec<(u32, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (n, title) = l.strip_prefix("## ")?.split_once(". ")?;
+            Some((n.parse().ok()?, title.to_lowercase()))
+        })
+        .collect();
+    for tool in sk_common::tools::TOOLS {
+        let help = sk_testkit::run(sk_testkit::sk(tool).arg("--help")).stdout;
+        let start = help
+            .find("docs/tutorial.md")
+            .unwrap_or_else(|| panic!("{tool} --help names no section of docs/tutorial.md"));
+        let end = help.find("less docs/tutorial.md").unwrap();
+        let pointer = &help[start..end];
+        let mut rest = pointer;
+        let mut named = 0;
+        while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+            let digits = rest[i..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(&rest[i..], |e| &rest[i..i + e]);
+            let n: u32 = digits.parse().unwrap();
+            rest = &rest[i + digits.len()..];
+            let title = &headings
+                .iter()
+                .find(|(h, _)| *h == n)
+                .unwrap_or_else(|| panic!("{tool} --help names section {n}, which is not there"))
+                .1;
+            // "N (first word ...)": the first word is in the section's title.
+            if let Some(words) = rest.strip_prefix(" (") {
+                let word = words
+                    .split(|c: char| c == ',' || c == ')' || c.is_whitespace())
+                    .find(|w| !w.is_empty() && *w != "a")
+                    .unwrap()
+                    .to_lowercase();
+                assert!(
+                    title.contains(&word),
+                    "{tool} --help calls section {n} \"{word}...\"; its title is \"{title}\""
+                );
+            }
+            named += 1;
+        }
+        assert!(named > 0, "{tool}: {pointer}");
+    }
 }

@@ -12,11 +12,14 @@ Examples:
   Nothing of the caller's environment, one variable set:
     sk-env -i A=1 env
   A minimal environment for a container, in its working directory:
-    sk-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root -C /srv /bin/sh
+    sk-env -i -C /srv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/sh
   Keep the rest, but not the tokens:
     sk-env -u GITHUB_TOKEN -u SSH_AUTH_SOCK make
   In a chain, after the pivot (DIR is resolved inside the new root):
-    sk-unshare -mp sk-pivot /tmp/myroot sk-env -i PATH=/bin:/usr/bin -C /srv sk-capdrop sys_time sh
+    sk-unshare -mp sk-pivot /tmp/myroot sk-env -i -C /srv PATH=/bin:/usr/bin sk-capdrop sys_time sh
+  Step by step, the caller's variables left outside, -C inside the root:
+  docs/tutorial.md, section 13 (a clean environment):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-env fails (a bad name, a missing
 directory); 126 if the command cannot be executed; 127 if it is not found.";

@@ -25,6 +25,9 @@ Examples:
     sk-landlock --preset container --print true
   An older kernel: apply what it can, and say what was left out:
     sk-landlock --best-effort --preset container --bind-tcp 443 /bin/sh
+  Step by step, root inside refused writes outside --rw, the preset and
+  --print: docs/tutorial.md, section 14 (Landlock):
+    less docs/tutorial.md
 
 ACCESS (--allow): execute, write-file, read-file, read-dir, remove-dir,
 remove-file, make-char, make-dir, make-reg, make-sock, make-fifo,

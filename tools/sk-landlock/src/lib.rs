@@ -60,7 +60,8 @@ or file capabilities (su, sudo, ping with file capabilities stop working as such
 AppArmor profile change after it must stack (sk-aaexec --stack).
 
 Position in a chain: after sk-pivot (so that the paths are the container's) and after \
-sk-user; before sk-seccomp, which comes last. The ruleset binds the links after it too (e.g. \
+sk-user (sk-seccomp's filter is loaded just before the command's execve, wherever it \
+stands). The ruleset binds the links after it too (e.g. \
 sk-env's -C directory must be allowed). A seccomp notify supervisor must stand before it, \
 outside the domain: inside, it would be restricted like the command.
 

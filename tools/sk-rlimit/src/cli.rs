@@ -23,6 +23,9 @@ Examples:
     sk-rlimit nofile=256: sh -c 'ulimit -Sn; ulimit -Hn'
   Nicer, and first to go when memory runs out; show the limits in force:
     sk-rlimit --nice 10 --oom-score-adj 500 --print sh
+  Step by step, nofile, core, nproc in a rootless chain, and rlimits against
+  cgroups: docs/tutorial.md, section 12 (resource limits):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-rlimit fails (a bad limit, a hard
 limit that cannot be raised); 126 if the command cannot be executed; 127 if

@@ -20,6 +20,9 @@ Examples:
     sk-unshare -mupin --kill-child sk-pivot /tmp/myroot sk-capdrop --keep chown,setuid,setgid --no-new-privs sk-user www-data /bin/sh
   Rootless, where setgroups is denied, keeping the groups as they are:
     sk-unshare -U -r sk-user --keep-groups 0:0 id
+  Step by step, a user of the image, its groups, port 80 through the
+  ambient set: docs/tutorial.md, section 11 (a user inside):
+    less docs/tutorial.md
 
 Exit status: the command's own; 125 if sk-user fails (an unknown name, a
 malformed entry, an id that is not mapped, ids that did not change as asked);
