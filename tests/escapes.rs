@@ -58,11 +58,9 @@ fn assert_denied(out: &Output, why: &str) {
 /// Both forms of each attempt, as two tests.
 macro_rules! both_forms {
     ($rootful:ident, $rootless:ident, $body:expr) => {
-        #[test]
         fn $rootful() {
             ($body)(stringify!($rootful), Form::Rootful)
         }
-        #[test]
         fn $rootless() {
             ($body)(stringify!($rootless), Form::Rootless)
         }
@@ -294,7 +292,6 @@ both_forms!(
     }
 );
 
-#[test]
 fn the_probe_does_escape_without_the_chain() {
     // A control: on the bare host the same probes succeed, so their
     // failures above are the chain's doing.
@@ -315,4 +312,30 @@ fn the_probe_does_escape_without_the_chain() {
         " boot"
     };
     assert!(out.stdout.contains(host_entry), "{}", out.stdout);
+}
+
+sk_testkit::tests! {
+    the_probe_does_escape_without_the_chain,
+    chroot_escape_finds_only_the_container,
+    chroot_escape_finds_only_the_container_rootless,
+    mounting_the_host_disk_fails,
+    mounting_the_host_disk_fails_rootless,
+    writing_proc_sysrq_trigger_fails,
+    writing_proc_sysrq_trigger_fails_rootless,
+    reading_proc_kcore_gives_nothing,
+    reading_proc_kcore_gives_nothing_rootless,
+    loading_a_kernel_module_fails,
+    loading_a_kernel_module_fails_rootless,
+    ptrace_of_a_host_process_fails,
+    ptrace_of_a_host_process_fails_rootless,
+    killing_a_host_process_fails,
+    killing_a_host_process_fails_rootless,
+    unshare_user_to_regain_capabilities_fails,
+    unshare_user_to_regain_capabilities_fails_rootless,
+    changing_the_time_fails,
+    changing_the_time_fails_rootless,
+    raw_sockets_fail_when_net_raw_is_dropped,
+    raw_sockets_fail_when_net_raw_is_dropped_rootless,
+    host_abstract_unix_sockets_are_out_of_reach,
+    host_abstract_unix_sockets_are_out_of_reach_rootless,
 }

@@ -20,7 +20,6 @@ fn remove_cgroup_named(name: &str) {
     sh(&format!("find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' -exec rmdir {{}} + 2>/dev/null; true"));
 }
 
-#[test]
 fn s1_the_headline_chain() {
     let test = "s1_the_headline_chain";
     if !need_root(test) {
@@ -67,7 +66,6 @@ fn s1_the_headline_chain() {
     assert!(quota.stdout.starts_with("20000"), "quota: {}", quota.stdout);
 }
 
-#[test]
 fn s2_a_hostname_of_its_own() {
     if !need_root("s2_a_hostname_of_its_own") {
         return;
@@ -79,7 +77,6 @@ fn s2_a_hostname_of_its_own() {
     assert_eq!(nix::unistd::gethostname().unwrap(), host);
 }
 
-#[test]
 fn s3_a_container_joins_a_netns_and_pings_the_host() {
     let test = "s3_a_container_joins_a_netns_and_pings_the_host";
     if !need_root(test) || !need_program(test, "ip", "iproute2") {
@@ -111,7 +108,6 @@ fn s3_a_container_joins_a_netns_and_pings_the_host() {
     run(&mut chain(&args)).success();
 }
 
-#[test]
 fn s4_pivot_root_is_not_chroot() {
     let test = "s4_pivot_root_is_not_chroot";
     if !need_root(test) {
@@ -140,7 +136,6 @@ fn s4_pivot_root_is_not_chroot() {
     );
 }
 
-#[test]
 fn s5_memory_limit_kills_a_hog_and_the_host_is_fine() {
     let test = "s5_memory_limit_kills_a_hog_and_the_host_is_fine";
     if !need_root(test) {
@@ -159,7 +154,6 @@ fn s5_memory_limit_kills_a_hog_and_the_host_is_fine() {
     run(&mut cmd("true")).success();
 }
 
-#[test]
 fn s5_a_fork_bomb_hits_the_pids_limit() {
     let test = "s5_a_fork_bomb_hits_the_pids_limit";
     if !need_root(test) {
@@ -186,7 +180,6 @@ fn s5_a_fork_bomb_hits_the_pids_limit() {
     run(&mut cmd("true")).success();
 }
 
-#[test]
 fn s6_a_dropped_capability_stays_dropped() {
     let test = "s6_a_dropped_capability_stays_dropped";
     if !need_root(test) {
@@ -212,7 +205,6 @@ fn s6_a_dropped_capability_stays_dropped() {
     }
 }
 
-#[test]
 fn s7_seccomp_kill_through_the_chain_is_159() {
     let test = "s7_seccomp_kill_through_the_chain_is_159";
     if !need_root(test) {
@@ -227,7 +219,6 @@ fn s7_seccomp_kill_through_the_chain_is_159() {
     out.expect_code(159);
 }
 
-#[test]
 fn s9_rootless_chain_as_nobody() {
     let test = "s9_rootless_chain_as_nobody";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -259,7 +250,6 @@ fn s9_rootless_chain_as_nobody() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
 
-#[test]
 fn s10_a_chain_in_a_pipeline() {
     let test = "s10_a_chain_in_a_pipeline";
     if !need_root(test) {
@@ -275,7 +265,6 @@ fn s10_a_chain_in_a_pipeline() {
     assert_eq!(out.stdout, "b\na\n");
 }
 
-#[test]
 fn s10_a_chain_as_a_systemd_execstart_line() {
     let test = "s10_a_chain_as_a_systemd_execstart_line";
     if !need_root(test) {
@@ -305,7 +294,6 @@ fn s10_a_chain_as_a_systemd_execstart_line() {
     assert_eq!(out.stdout, "started as 2\n");
 }
 
-#[test]
 fn s10_a_chain_in_an_execline_script() {
     let test = "s10_a_chain_in_an_execline_script";
     if !need_root(test) || !need_program(test, "execlineb", "execline") {
@@ -325,7 +313,6 @@ fn s10_a_chain_in_an_execline_script() {
     assert_eq!(out.stdout, "1\n");
 }
 
-#[test]
 fn s10_sigterm_reaches_the_program_through_all_five_links() {
     let test = "s10_sigterm_reaches_the_program_through_all_five_links";
     if !need_root(test) {
@@ -365,7 +352,6 @@ fn s10_sigterm_reaches_the_program_through_all_five_links() {
     assert_eq!(status.code(), Some(9));
 }
 
-#[test]
 fn the_chains_tools_come_from_the_host_not_from_the_image() {
     let test = "the_chains_tools_come_from_the_host_not_from_the_image";
     if !need_root(test) {
@@ -389,7 +375,6 @@ fn the_chains_tools_come_from_the_host_not_from_the_image() {
     );
 }
 
-#[test]
 fn no_fd_or_variable_of_the_chain_reaches_the_command() {
     let test = "no_fd_or_variable_of_the_chain_reaches_the_command";
     if !need_root(test) {
@@ -418,7 +403,6 @@ fn no_fd_or_variable_of_the_chain_reaches_the_command() {
     );
 }
 
-#[test]
 fn sk_container_runs_the_recommended_chain_and_shows_it() {
     let test = "sk_container_runs_the_recommended_chain_and_shows_it";
     if !need_root(test) {
@@ -450,4 +434,23 @@ fn sk_container_runs_the_recommended_chain_and_shows_it() {
     // An empty command is a usage error, never a shell behind the caller's back.
     run(cmd(sk_testkit::workspace().join("scripts/sk-container")).arg(root.path()))
         .expect_code(125);
+}
+
+sk_testkit::tests! {
+    s1_the_headline_chain,
+    s2_a_hostname_of_its_own,
+    s3_a_container_joins_a_netns_and_pings_the_host,
+    s4_pivot_root_is_not_chroot,
+    s5_memory_limit_kills_a_hog_and_the_host_is_fine,
+    s5_a_fork_bomb_hits_the_pids_limit,
+    s6_a_dropped_capability_stays_dropped,
+    s7_seccomp_kill_through_the_chain_is_159,
+    s9_rootless_chain_as_nobody,
+    s10_a_chain_in_a_pipeline,
+    s10_a_chain_as_a_systemd_execstart_line,
+    s10_a_chain_in_an_execline_script,
+    s10_sigterm_reaches_the_program_through_all_five_links,
+    the_chains_tools_come_from_the_host_not_from_the_image,
+    no_fd_or_variable_of_the_chain_reaches_the_command,
+    sk_container_runs_the_recommended_chain_and_shows_it,
 }

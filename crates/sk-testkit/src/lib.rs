@@ -1,22 +1,89 @@
 //! The test harness for seckun: run the built sk-* binaries against the
-//! real kernel, with bounded time, and skip loudly.
+//! real kernel, with bounded time, and skip visibly.
 //!
 //! - [`sk`] gives a `Command` for a built tool, with the build directory
 //!   first on PATH so chains find the other tools by name.
 //! - [`run`] runs a command with a time limit and returns what it printed.
-//! - [`skip`] prints `SKIP <name>: <reason>`, or fails the test when
-//!   `SK_REQUIRE_PRIV=1` (set by scripts/test and CI) says that everything
-//!   must run.
+//! - [`skip`], [`need_root`], [`need_program`], [`Rootfs::busybox`],
+//!   [`c_program`]: a test that cannot run here leaves with a reason, and
+//!   the runner ([`harness`]) reports it as `ignored, <reason>`; under
+//!   `SK_REQUIRE_PRIV=1` (scripts/test, CI) a skip fails the test instead.
 //! - [`Rootfs`] is a fresh busybox root filesystem in a temp dir.
 //!
 //! State the kernel cannot undo (namespaces, seccomp, capabilities) is
 //! never changed in the test runner's own threads: tests run the binaries.
+//!
+//! # Writing a test file
+//!
+//! Every integration test file (`tools/sk-x/tests/*.rs`, `tests/*.rs`) runs
+//! under [`harness::main`] instead of libtest, because libtest cannot report
+//! a skip decided at run time ("needs root", "gcc is not installed", "this
+//! kernel has no /proc/kcore") as ignored: it would print "ok" for a test
+//! that did nothing.
+//!
+//! 1. Declare the file with `harness = false` in the crate's Cargo.toml
+//!    (one entry per file; `tests/Cargo.toml` already has a `[[test]]`
+//!    entry per file, add the line there):
+//!
+//!    ```text
+//!    [[test]]
+//!    name = "precompiled"        # tests/precompiled.rs
+//!    harness = false
+//!    ```
+//!
+//! 2. Write each test as a plain `fn name()` (no `#[test]`: without
+//!    libtest that attribute would drop the function). Say what it needs
+//!    with the helpers, first thing:
+//!
+//!    ```text
+//!    fn joins_a_netns() {
+//!        let name = "joins_a_netns";
+//!        if !need_root(name) || !need_program(name, "ip", "iproute2") {
+//!            return;
+//!        }
+//!        let Some(root) = Rootfs::busybox(name) else { return };
+//!        ...
+//!    }
+//!    ```
+//!
+//!    Under the harness an unmet need never returns: it leaves the test,
+//!    which is reported as `ignored, needs root ...`. (The `return`s are
+//!    still needed for the types, and keep old-style files working.)
+//!    A check the helpers do not cover: `return skip(name, "why")`.
+//!
+//! 3. End the file with the list of its tests. Mark `userns` those for
+//!    which root of a user namespace is enough (new mount, pid, uts, net
+//!    namespaces, pivot_root, seccomp, capabilities within the namespace;
+//!    not cgroups, host network devices, mknod, /proc/kcore, setuid-root
+//!    files, AppArmor): as a user who is not root, they run under
+//!    `sk-unshare -U -r` instead of being skipped.
+//!
+//!    ```text
+//!    sk_testkit::tests! {
+//!        hostname_without_a_uts_namespace_is_refused,
+//!        mup_makes_the_shell_pid_1_in_new_namespaces: userns,
+//!        joins_a_netns,
+//!    }
+//!    ```
+//!
+//!    A function missing from the list is dead code (a compiler warning,
+//!    an error under clippy `-D warnings`); a listed name that does not
+//!    exist is a compile error.
+//!
+//! To find which tests can be marked `userns`: as a user who is not root,
+//! run the file with `SK_TESTKIT_USERNS_ALL=1`; those that pass there can.
+//!
+//! Converting a file written for libtest: steps 1 and 3, and delete each
+//! `#[test]` line (`sed -i '/^ *#\[test\]$/d' FILE`). Bodies do not change.
+//! Unit tests inside `src/` stay ordinary `#[test]`s: they never skip.
 
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod harness;
 
 /// The workspace's root directory.
 pub fn workspace() -> PathBuf {
@@ -208,12 +275,17 @@ pub fn skips_forbidden() -> bool {
         .unwrap_or(false)
 }
 
-/// Reports a test that cannot run here: prints `SKIP <name>: <reason>`, or
-/// panics when [`skips_forbidden`]. Use as `return skip(...)`.
+/// Reports a test that cannot run here. Under [`harness::main`] it never
+/// returns: the test ends and is reported as `ignored, <reason>`. Under
+/// plain libtest it prints `SKIP <name>: <reason>` and returns. Either way
+/// it fails the test when [`skips_forbidden`]. Use as `return skip(...)`.
 #[track_caller]
 pub fn skip(name: &str, reason: &str) {
     if skips_forbidden() {
         panic!("{name} cannot run here and SK_REQUIRE_PRIV=1 forbids skipping: {reason}");
+    }
+    if harness::active() {
+        harness::skip_now(reason.to_string());
     }
     eprintln!("SKIP {name}: {reason}");
 }

@@ -6,7 +6,6 @@ mod common;
 use common::{chain, chain_sh, mount_line, rootfs};
 use std::path::Path;
 
-#[test]
 fn dev_holds_exactly_the_minimal_set() {
     let Some(root) = rootfs("dev_holds_exactly_the_minimal_set") else {
         return;
@@ -24,7 +23,6 @@ fn dev_holds_exactly_the_minimal_set() {
     );
 }
 
-#[test]
 fn host_devices_are_absent() {
     let Some(root) = rootfs("host_devices_are_absent") else {
         return;
@@ -42,7 +40,6 @@ fn host_devices_are_absent() {
     }
 }
 
-#[test]
 fn the_devices_work_and_the_links_point_into_proc() {
     let Some(root) = rootfs("the_devices_work_and_the_links_point_into_proc") else {
         return;
@@ -61,7 +58,6 @@ fn the_devices_work_and_the_links_point_into_proc() {
     );
 }
 
-#[test]
 fn dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own() {
     let Some(root) = rootfs("dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own") else {
         return;
@@ -83,7 +79,6 @@ fn dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own() {
         .contains(" - tmpfs "));
 }
 
-#[test]
 fn proc_kcore_cannot_be_read() {
     let Some(root) = rootfs("proc_kcore_cannot_be_read") else {
         return;
@@ -103,7 +98,6 @@ fn proc_kcore_cannot_be_read() {
     assert_eq!(out.stdout, want);
 }
 
-#[test]
 fn masked_paths_are_covered() {
     let Some(root) = rootfs("masked_paths_are_covered") else {
         return;
@@ -128,7 +122,6 @@ fn masked_paths_are_covered() {
     );
 }
 
-#[test]
 fn writing_to_sysrq_trigger_and_kernel_hostname_fails() {
     let Some(root) = rootfs("writing_to_sysrq_trigger_and_kernel_hostname_fails") else {
         return;
@@ -156,7 +149,6 @@ fn writing_to_sysrq_trigger_and_kernel_hostname_fails() {
     );
 }
 
-#[test]
 fn user_masks_and_read_only_paths_are_added() {
     let Some(root) = rootfs("user_masks_and_read_only_paths_are_added") else {
         return;
@@ -185,7 +177,6 @@ fn user_masks_and_read_only_paths_are_added() {
     );
 }
 
-#[test]
 fn no_mask_leaves_proc_as_the_kernel_shows_it() {
     let Some(root) = rootfs("no_mask_leaves_proc_as_the_kernel_shows_it") else {
         return;
@@ -208,7 +199,6 @@ fn no_mask_leaves_proc_as_the_kernel_shows_it() {
     );
 }
 
-#[test]
 fn no_proc_leaves_proc_empty() {
     let Some(root) = rootfs("no_proc_leaves_proc_empty") else {
         return;
@@ -218,7 +208,6 @@ fn no_proc_leaves_proc_empty() {
     assert_eq!(out.stdout, "");
 }
 
-#[test]
 fn sys_is_read_only_when_asked() {
     let Some(root) = rootfs("sys_is_read_only_when_asked") else {
         return;
@@ -244,7 +233,6 @@ fn sys_is_read_only_when_asked() {
     }
 }
 
-#[test]
 fn dev_host_brings_the_hosts_devices_and_warns() {
     let Some(root) = rootfs("dev_host_brings_the_hosts_devices_and_warns") else {
         return;
@@ -262,7 +250,6 @@ fn dev_host_brings_the_hosts_devices_and_warns() {
     );
 }
 
-#[test]
 fn devtmpfs_brings_every_device_and_warns() {
     let Some(root) = rootfs("devtmpfs_brings_every_device_and_warns") else {
         return;
@@ -272,7 +259,6 @@ fn devtmpfs_brings_every_device_and_warns() {
     assert!(out.stderr.contains("warning: devtmpfs"), "{}", out.stderr);
 }
 
-#[test]
 fn no_dev_leaves_the_roots_own_dev() {
     let Some(root) = rootfs("no_dev_leaves_the_roots_own_dev") else {
         return;
@@ -283,7 +269,6 @@ fn no_dev_leaves_the_roots_own_dev() {
     assert_eq!(out.stdout, "own-file\n");
 }
 
-#[test]
 fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
     let name = "sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only";
     let Some(root) = rootfs(name) else { return };
@@ -314,4 +299,22 @@ fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
             "writable: {l}"
         );
     }
+}
+
+sk_testkit::tests! {
+    dev_holds_exactly_the_minimal_set,
+    host_devices_are_absent,
+    the_devices_work_and_the_links_point_into_proc,
+    dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own,
+    proc_kcore_cannot_be_read,
+    masked_paths_are_covered,
+    writing_to_sysrq_trigger_and_kernel_hostname_fails,
+    user_masks_and_read_only_paths_are_added,
+    no_mask_leaves_proc_as_the_kernel_shows_it,
+    no_proc_leaves_proc_empty,
+    sys_is_read_only_when_asked,
+    dev_host_brings_the_hosts_devices_and_warns,
+    devtmpfs_brings_every_device_and_warns,
+    no_dev_leaves_the_roots_own_dev,
+    sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only,
 }
