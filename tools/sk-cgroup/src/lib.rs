@@ -19,10 +19,8 @@ pub mod remove;
 pub mod spawn;
 
 use clap::CommandFactory;
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::{getpid, ForkResult, Pid};
-use sk_common::parent::{reap_until, Parent};
+use sk_common::parent::Parent;
 use sk_common::{exec, exit, verbose, Cannot, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
@@ -121,7 +119,7 @@ pub fn main() -> Result<Infallible> {
     }
     match start(&group, &plan.command) {
         Ok((parent, child)) => {
-            let code = wait_for(parent, child);
+            let code = parent.wait(child);
             group.remove()?;
             remove::reap_killed();
             exit::exit(code)
@@ -173,25 +171,6 @@ fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
         // the group.
         Err(e) if getpid() != me => sk_common::fail(&e),
         Err(e) => Err(e),
-    }
-}
-
-/// Forwards signals until `child` ends; its exit code (128+N for signal N).
-fn wait_for(mut parent: Parent, child: Pid) -> i32 {
-    if let Ok(Some(code)) = reap_until(child) {
-        return code;
-    }
-    loop {
-        let mut fds = [PollFd::new(parent.signal_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => sk_common::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
-        }
-        match parent.handle_pending(child) {
-            Ok(Some(code)) => return code,
-            Ok(None) => {}
-            Err(e) => sk_common::fail(&e),
-        }
     }
 }
 
