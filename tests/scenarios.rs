@@ -438,9 +438,9 @@ fn sk_container_runs_the_recommended_chain_and_shows_it() {
 
 sk_testkit::tests! {
     s1_the_headline_chain,
-    s2_a_hostname_of_its_own,
+    s2_a_hostname_of_its_own: userns,
     s3_a_container_joins_a_netns_and_pings_the_host,
-    s4_pivot_root_is_not_chroot,
+    s4_pivot_root_is_not_chroot: userns,
     s5_memory_limit_kills_a_hog_and_the_host_is_fine,
     s5_a_fork_bomb_hits_the_pids_limit,
     s6_a_dropped_capability_stays_dropped,
@@ -448,7 +448,7 @@ sk_testkit::tests! {
     s9_rootless_chain_as_nobody,
     s10_a_chain_in_a_pipeline,
     s10_a_chain_as_a_systemd_execstart_line,
-    s10_a_chain_in_an_execline_script,
+    s10_a_chain_in_an_execline_script: userns,
     s10_sigterm_reaches_the_program_through_all_five_links,
     the_chains_tools_come_from_the_host_not_from_the_image,
     no_fd_or_variable_of_the_chain_reaches_the_command,

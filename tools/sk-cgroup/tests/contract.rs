@@ -104,5 +104,5 @@ sk_testkit::tests! {
     a_file_that_cannot_be_executed_exits_126,
     the_commands_exit_status_comes_back_with_and_without_rm,
     stdin_and_stdout_flow_through,
-    a_failed_step_exits_125_and_never_runs_the_command,
+    a_failed_step_exits_125_and_never_runs_the_command: userns,
 }

@@ -154,13 +154,13 @@ fn a_file_bound_on_a_directory_is_refused_by_name() {
 }
 
 sk_testkit::tests! {
-    a_missing_newroot_is_refused_by_name,
-    a_newroot_that_is_a_file_is_refused_by_name,
-    a_relative_newroot_that_does_not_exist_is_refused_by_name,
-    a_relative_newroot_that_exists_works,
-    the_current_root_is_refused_as_newroot,
-    a_bind_with_a_missing_source_is_refused_by_name,
-    malformed_mount_specs_are_usage_errors,
-    a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command,
-    a_file_bound_on_a_directory_is_refused_by_name,
+    a_missing_newroot_is_refused_by_name: userns,
+    a_newroot_that_is_a_file_is_refused_by_name: userns,
+    a_relative_newroot_that_does_not_exist_is_refused_by_name: userns,
+    a_relative_newroot_that_exists_works: userns,
+    the_current_root_is_refused_as_newroot: userns,
+    a_bind_with_a_missing_source_is_refused_by_name: userns,
+    malformed_mount_specs_are_usage_errors: userns,
+    a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command: userns,
+    a_file_bound_on_a_directory_is_refused_by_name: userns,
 }

@@ -365,16 +365,16 @@ fn without_a_readable_proc_sk_pivot_fails_closed() {
 }
 
 sk_testkit::tests! {
-    mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts,
-    without_masks_and_dev_the_mounts_are_exactly_root_and_proc,
-    ps_shows_only_the_container,
-    the_escape_program_does_leave_a_plain_chroot,
-    the_chroot_escape_finds_only_the_containers_root,
-    after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm,
-    without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouched,
-    the_host_has_no_leftover_mounts_after_the_chain_exits,
+    mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts: userns,
+    without_masks_and_dev_the_mounts_are_exactly_root_and_proc: userns,
+    ps_shows_only_the_container: userns,
+    the_escape_program_does_leave_a_plain_chroot: userns,
+    the_chroot_escape_finds_only_the_containers_root: userns,
+    after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm: userns,
+    without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouched: userns,
+    the_host_has_no_leftover_mounts_after_the_chain_exits: userns,
     sk_pivot_keeps_its_mounts_off_a_shared_host_mount,
-    in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without,
-    a_masked_surrounding_proc_is_named_in_the_error,
+    in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without: userns,
+    a_masked_surrounding_proc_is_named_in_the_error: userns,
     without_a_readable_proc_sk_pivot_fails_closed,
 }

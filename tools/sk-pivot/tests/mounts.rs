@@ -238,14 +238,14 @@ fn slave_propagation_works_too() {
 }
 
 sk_testkit::tests! {
-    bind_shares_a_host_directory_both_ways,
-    bind_with_one_path_uses_it_inside_too,
+    bind_shares_a_host_directory_both_ways: userns,
+    bind_with_one_path_uses_it_inside_too: userns,
     ro_bind_refuses_writes_with_erofs_submounts_included,
-    tmpfs_is_a_fresh_writable_filesystem_with_its_options,
-    read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work,
-    mounts_apply_in_the_order_given,
-    a_symlinked_destination_cannot_lead_out_of_the_root,
-    chdir_starts_the_command_there,
-    resolv_brings_the_hosts_resolv_conf_read_only,
-    slave_propagation_works_too,
+    tmpfs_is_a_fresh_writable_filesystem_with_its_options: userns,
+    read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work: userns,
+    mounts_apply_in_the_order_given: userns,
+    a_symlinked_destination_cannot_lead_out_of_the_root: userns,
+    chdir_starts_the_command_there: userns,
+    resolv_brings_the_hosts_resolv_conf_read_only: userns,
+    slave_propagation_works_too: userns,
 }
