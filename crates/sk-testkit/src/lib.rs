@@ -284,6 +284,12 @@ pub fn skip(name: &str, reason: &str) {
     if skips_forbidden() {
         panic!("{name} cannot run here and SK_REQUIRE_PRIV=1 forbids skipping: {reason}");
     }
+    skip_allowed(name, reason)
+}
+
+/// A skip that SK_REQUIRE_PRIV=1 allows: for what no machine of this kind
+/// can ever provide (see [`need_kernel_file`]).
+fn skip_allowed(name: &str, reason: &str) {
     if harness::active() {
         harness::skip_now(reason.to_string());
     }
@@ -458,4 +464,143 @@ pub fn non_executable_file() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
     (dir, f)
+}
+
+/// Skips (visibly) unless the kernel has `path`, a file that only kernels
+/// built with `config` have (`/proc/kcore`: CONFIG_PROC_KCORE). The skip is
+/// allowed even under SK_REQUIRE_PRIV=1 only when this kernel can never
+/// have the file: its configuration (/proc/config.gz) says `config` is not
+/// set, and README.md names the file among the kernel files some kernels
+/// lack. Anything else (no configuration to read, an undocumented file)
+/// is an ordinary skip.
+#[track_caller]
+pub fn need_kernel_file(name: &str, path: &str, config: &str) -> bool {
+    if Path::new(path).exists() {
+        return true;
+    }
+    let reason = format!("this kernel has no {path}");
+    let config_text = run(cmd("zcat").arg("/proc/config.gz"));
+    let built_without = config_text.status.success()
+        && config_text
+            .stdout
+            .contains(&format!("# {config} is not set"));
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap_or_default();
+    let documented = readme.contains(&format!("`{path}`")) && readme.contains(config);
+    if built_without && documented {
+        skip_allowed(
+            name,
+            &format!("{reason}: built without {config} (README, \"Kernels without some files\")"),
+        );
+    } else {
+        skip(name, &format!("{reason} ({config})"));
+    }
+    false
+}
+
+/// An empty directory with a unique name at the host's root, removed on
+/// drop: a test that lists "/" from somewhere can tell the host's root by
+/// it, on any machine.
+pub struct HostRootMarker {
+    pub name: String,
+}
+
+impl HostRootMarker {
+    pub fn new() -> HostRootMarker {
+        let name = unique("sk-host-root-marker.");
+        std::fs::create_dir(Path::new("/").join(&name))
+            .unwrap_or_else(|e| panic!("cannot create /{name}: {e}"));
+        HostRootMarker { name }
+    }
+}
+
+impl Default for HostRootMarker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for HostRootMarker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(Path::new("/").join(&self.name));
+    }
+}
+
+/// Panics unless the host can start `n` processes at once: after a test
+/// that hit a pids limit in a group, proof that the limit stayed there.
+#[track_caller]
+pub fn assert_host_can_fork(n: u32) {
+    let out = sh(&format!(
+        "i=0; pids=; while [ $i -lt {n} ]; do sleep 1 & pids=\"$pids $!\"; i=$((i+1)); done; \
+         set -- $pids; echo $#; wait"
+    ));
+    out.success();
+    assert_eq!(out.stdout.trim(), n.to_string(), "{}", out.stderr);
+}
+
+/// Panics unless the host can allocate and touch `mib` MiB in one buffer:
+/// after a test that hit a memory limit in a group.
+#[track_caller]
+pub fn assert_host_can_allocate(mib: u32) {
+    let out = run(cmd("dd").args([
+        &format!("bs={mib}M"),
+        "count=1",
+        "if=/dev/zero",
+        "of=/dev/null",
+    ]));
+    out.success();
+    assert!(
+        out.stderr
+            .contains(&format!("{} bytes", u64::from(mib) << 20)),
+        "{}",
+        out.stderr
+    );
+}
+
+/// An IPv4 /24 in 10.0.0.0/8 that no route (any table) or address of this
+/// host overlaps, as (host address, guest address) for a veth pair:
+/// ("10.A.B.1", "10.A.B.2"). Where the search starts depends on this
+/// process's pid and a counter, so that tests running at once, in this
+/// process or another, pick different ones. Panics without iproute2.
+pub fn free_subnet() -> (String, String) {
+    let mut taken: Vec<(u32, u32)> = Vec::new();
+    for args in [
+        &["-4", "-o", "route", "show", "table", "all"][..],
+        &["-4", "-o", "addr", "show"][..],
+    ] {
+        let out = run(cmd("ip").args(args));
+        out.success();
+        for word in out.stdout.split_whitespace() {
+            if let Some(p) = parse_prefix(word) {
+                taken.push(p);
+            }
+        }
+    }
+    let overlaps = |net: u32, len: u32, (other, olen): (u32, u32)| {
+        let l = len.min(olen);
+        let mask = if l == 0 { 0 } else { u32::MAX << (32 - l) };
+        olen > 0 && net & mask == other & mask
+    };
+    const COUNT: u32 = 200 * 256; // 10.50.0.0 to 10.249.255.0
+    let seed = unique("").replace('x', "");
+    let seed: u64 = seed.parse().unwrap_or(0);
+    let start = (seed.wrapping_mul(2_654_435_761) % u64::from(COUNT)) as u32;
+    for i in 0..COUNT {
+        let idx = (start + i) % COUNT;
+        let net = (10 << 24) | ((50 + idx / 256) << 16) | ((idx % 256) << 8);
+        if !taken.iter().any(|&t| overlaps(net, 24, t)) {
+            let ip = |host: u32| std::net::Ipv4Addr::from(net | host).to_string();
+            return (ip(1), ip(2));
+        }
+    }
+    panic!("no free /24 in 10.50.0.0-10.249.255.0");
+}
+
+/// "10.1.2.0/24" or "10.1.2.3" (a /32) as (network, length).
+fn parse_prefix(word: &str) -> Option<(u32, u32)> {
+    let (addr, len) = match word.split_once('/') {
+        Some((a, l)) => (a, l.parse().ok()?),
+        None => (word, 32),
+    };
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    (len <= 32).then(|| (u32::from(addr), len))
 }

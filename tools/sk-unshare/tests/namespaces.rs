@@ -106,6 +106,9 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
     let ns = unique("seckun-");
     let host_if = unique("skh");
     let guest_if = unique("skg");
+    // Unique names and a subnet no route of this host overlaps: a netns
+    // or a route someone else made cannot break the test.
+    let (host_ip, guest_ip) = sk_testkit::free_subnet();
     let _cleanup = Cleanup(|| {
         sh(&format!(
             "ip link del {host_if} 2>/dev/null; ip netns del {ns} 2>/dev/null"
@@ -116,8 +119,8 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
          ip netns add {ns}
          ip link add name {host_if} type veth peer name {guest_if}
          ip link set {guest_if} netns {ns}
-         ip addr add 10.100.100.1/24 dev {host_if} && ip link set {host_if} up
-         ip netns exec {ns} ip addr add 10.100.100.2/24 dev {guest_if}
+         ip addr add {host_ip}/24 dev {host_if} && ip link set {host_if} up
+         ip netns exec {ns} ip addr add {guest_ip}/24 dev {guest_if}
          ip netns exec {ns} ip link set {guest_if} up"
     );
     sh(&setup).success();
@@ -127,7 +130,7 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
         "ping",
         "-c1",
         "-W5",
-        "10.100.100.1",
+        &host_ip,
     ]))
     .success();
     // The path form, inside a longer chain.
