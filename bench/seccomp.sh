@@ -9,7 +9,7 @@
 need hyperfine gcc
 build_release -p sk-seccomp
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-json="$ROOT/../shared/seccomp/docker-default.json"
+json="$ROOT/tools/sk-seccomp/tests/fixtures/docker-default.json"
 [ -f "$json" ] || { echo "bench: $json is missing" >&2; exit 1; }
 
 cat >"$tmp/loop.c" <<'C'

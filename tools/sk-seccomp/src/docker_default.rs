@@ -6,7 +6,7 @@
 //! CAP_SYS_ADMIN, clone(2) is allowed only without namespace flags and
 //! clone3(2) answers ENOSYS, so that libc falls back to clone, where the
 //! flags can be seen. The test suite compares these decisions with the
-//! published file, in ../shared/seccomp/docker-default.json.
+//! published file (a copy under tools/sk-seccomp/tests/fixtures/).
 
 use crate::profile::{Entry, Profile, When};
 use crate::rules::{Action, Cond, Op};
