@@ -2,8 +2,10 @@
 //! call and no path resolution happens here: the result is a [`Plan`] that
 //! `lib.rs` applies.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgMatches, Parser, ValueEnum};
 use sk_common::cli::Common;
+pub use sk_common::mount::Propagation;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
@@ -127,7 +129,13 @@ pub struct Cli {
 
     /// Mount propagation of / before anything is mounted: private (nothing
     /// goes in or out) or slave (host mounts still come in)
-    #[arg(long, value_enum, value_name = "private|slave", default_value_t = Propagation::Private)]
+    //
+    // Why here, though sk-unshare -m does the same: sk-pivot may follow
+    // `sk-unshare --propagation unchanged` or a joined namespace, and a
+    // mount made in a namespace whose / is shared would appear on the host.
+    #[arg(long, value_name = "private|slave", default_value = "private",
+          value_parser = PossibleValuesParser::new(["private", "slave"])
+              .map(|s| Propagation::from_str(&s, false).expect("a listed value")))]
     pub propagation: Propagation,
 
     /// The root filesystem to move into (a directory)
@@ -137,12 +145,6 @@ pub struct Cli {
     /// The command to run, and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Propagation {
-    Private,
-    Slave,
 }
 
 /// `--bind SRC:DST`: SRC on the host, DST inside NEWROOT.

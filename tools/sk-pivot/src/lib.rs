@@ -102,7 +102,7 @@ pub fn main() -> Result<Infallible> {
 
     namespace::require_own_mount_namespace()?;
     let newroot = pivot::check_newroot(&plan.newroot)?;
-    pivot::set_root_propagation(plan.propagation)?;
+    sk_common::mount::set_root_propagation(plan.propagation)?;
     let root = pivot::bind_newroot(&newroot)?;
 
     if plan.proc {

@@ -4,6 +4,7 @@
 
 use clap::{Parser, ValueEnum};
 use sk_common::cli::Common;
+pub use sk_common::mount::Propagation;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -140,14 +141,6 @@ pub struct Cli {
     /// The command to run, and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Propagation {
-    Private,
-    Slave,
-    Shared,
-    Unchanged,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
