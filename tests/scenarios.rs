@@ -445,7 +445,7 @@ sk_testkit::tests! {
     s1_the_headline_chain,
     s2_a_hostname_of_its_own: userns,
     s3_a_container_joins_a_netns_and_pings_the_host,
-    s4_pivot_root_is_not_chroot: userns,
+    s4_pivot_root_is_not_chroot,
     s5_memory_limit_kills_a_hog_and_the_host_is_fine,
     s5_a_fork_bomb_hits_the_pids_limit,
     s6_a_dropped_capability_stays_dropped,

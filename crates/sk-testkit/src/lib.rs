@@ -499,7 +499,8 @@ pub fn need_kernel_file(name: &str, path: &str, config: &str) -> bool {
 
 /// An empty directory with a unique name at the host's root, removed on
 /// drop: a test that lists "/" from somewhere can tell the host's root by
-/// it, on any machine.
+/// it, on any machine. Needs real root (check [`need_root`] first; root of
+/// a user namespace cannot write the host's /).
 pub struct HostRootMarker {
     pub name: String,
 }
