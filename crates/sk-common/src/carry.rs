@@ -89,9 +89,7 @@ fn host_binary(word: &OsStr) -> Option<PathBuf> {
             return Some(sibling);
         }
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(word))
-        .find(|p| p.is_file())
+    crate::exec::find_in_path(word, std::env::var_os("PATH").as_deref()).ok()
 }
 
 /// Copies `path` into a sealed memfd that survives exec.

@@ -8,7 +8,7 @@
 
 use nix::errno::Errno;
 use nix::unistd::{access, AccessFlags};
-use sk_common::exec::{status_for, to_cstrings};
+use sk_common::exec::{find_in_path, status_for, to_cstrings};
 use sk_common::{carry, exit, log, Result};
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -19,37 +19,6 @@ pub struct Launch {
     argv: Vec<CString>,
     ptrs: Vec<*const libc::c_char>,
     shown: String,
-}
-
-/// Finds `name` as execvp does: a name with a slash is used as it is;
-/// otherwise the first executable regular file in PATH, and when there is
-/// none, EACCES if one was found but not executable, else ENOENT.
-pub fn find(name: &OsStr, path_var: Option<&OsStr>) -> std::result::Result<PathBuf, Errno> {
-    if name.is_empty() {
-        return Err(Errno::ENOENT);
-    }
-    if name.as_bytes().contains(&b'/') {
-        return Ok(PathBuf::from(name));
-    }
-    let path_var = path_var.unwrap_or(OsStr::new("/usr/local/bin:/bin:/usr/bin"));
-    let mut denied = false;
-    for dir in std::env::split_paths(path_var) {
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let candidate = dir.join(name);
-        match candidate.metadata() {
-            Ok(m) if m.is_file() => match access(&candidate, AccessFlags::X_OK) {
-                Ok(()) => return Ok(candidate),
-                Err(_) => denied = true,
-            },
-            Ok(_) => denied = true,
-            Err(_) => {}
-        }
-    }
-    Err(if denied { Errno::EACCES } else { Errno::ENOENT })
 }
 
 /// Whether `path` can be executed, as far as can be told without trying.
@@ -88,7 +57,9 @@ impl Launch {
                 // their variable must not reach it.
                 carry::drop_all();
                 let path_var = std::env::var_os("PATH");
-                match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
+                match find_in_path(&command[0], path_var.as_deref())
+                    .and_then(|p| check(&p).map(|_| p))
+                {
                     Ok(p) => p,
                     Err(e) => cannot_execute(&command[0], e),
                 }
@@ -119,29 +90,5 @@ impl Launch {
         let errno = Errno::last();
         let _ = &self.argv;
         cannot_execute(OsStr::from_bytes(self.argv[0].as_bytes()), errno)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_search_follows_execvp() {
-        let path = OsStr::new("/nonexistent:/bin:/usr/bin");
-        assert!(find(OsStr::new("sh"), Some(path)).unwrap().ends_with("sh"));
-        assert_eq!(
-            find(OsStr::new("no-such-cmd-x"), Some(path)),
-            Err(Errno::ENOENT)
-        );
-        assert_eq!(
-            find(OsStr::new("./x/y"), Some(path)).unwrap(),
-            PathBuf::from("./x/y")
-        );
-        // A directory of that name is not the command: EACCES, as execvp says.
-        assert_eq!(
-            find(OsStr::new("usr"), Some(OsStr::new("/"))),
-            Err(Errno::EACCES)
-        );
     }
 }
