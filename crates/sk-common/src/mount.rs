@@ -2,6 +2,25 @@
 
 use crate::{verbose, Cannot, Result};
 use nix::mount::{mount, MsFlags};
+use procfs::FromBufRead;
+use std::path::Path;
+
+pub use procfs::process::MountInfo;
+
+/// Parses a mount table in the format of /proc/PID/mountinfo, with
+/// procfs's parser: the one mountinfo parser of the tools.
+pub fn parse_mountinfo(text: impl std::io::BufRead) -> Result<Vec<MountInfo>> {
+    procfs::process::MountInfos::from_buf_read(text)
+        .map(|m| m.0)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reads and parses the mount table at `path` (/proc/self/mountinfo).
+pub fn read_mountinfo(path: &Path) -> Result<Vec<MountInfo>> {
+    let file = std::fs::File::open(path).cannot_with(|| format!("open {}", path.display()))?;
+    parse_mountinfo(std::io::BufReader::new(file))
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
 
 /// Mount propagation of / (`--propagation` of sk-unshare, which takes
 /// them all, and of sk-pivot, which takes private and slave).

@@ -7,8 +7,8 @@
 //! holds it, or else the v2 hierarchy offers it in its root's
 //! cgroup.controllers.
 
-use procfs::process::{MountInfo, MountInfos};
 use procfs::{FromBufRead, ProcessCGroups};
+use sk_common::mount::MountInfo;
 use sk_common::{Cannot, Result};
 use std::path::{Path, PathBuf};
 
@@ -32,13 +32,7 @@ pub struct Layout {
 
 /// Reads the layout from `proc_self` (normally /proc/self).
 pub fn detect(proc_self: &Path) -> Result<Layout> {
-    let mountinfo = proc_self.join("mountinfo");
-    let mounts = std::fs::File::open(&mountinfo)
-        .cannot_with(|| format!("open {}", mountinfo.display()))
-        .and_then(|f| {
-            MountInfos::from_buf_read(std::io::BufReader::new(f))
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", mountinfo.display()))
-        })?;
+    let mounts = sk_common::mount::read_mountinfo(&proc_self.join("mountinfo"))?;
     let cgroup = proc_self.join("cgroup");
     let groups = std::fs::File::open(&cgroup)
         .cannot_with(|| format!("open {}", cgroup.display()))
@@ -46,7 +40,7 @@ pub fn detect(proc_self: &Path) -> Result<Layout> {
             ProcessCGroups::from_buf_read(std::io::BufReader::new(f))
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cgroup.display()))
         })?;
-    Ok(from_proc(&mounts.0, &groups, read_controllers))
+    Ok(from_proc(&mounts, &groups, read_controllers))
 }
 
 /// The words of a v2 cgroup.controllers file; empty when unreadable.
@@ -406,10 +400,10 @@ mod tests {
     const V2_CGROUP: &str = "0::/user.slice/session-1.scope\n";
 
     fn layout(mounts: &str, cgroup: &str, offered: &[&str]) -> Layout {
-        let m = MountInfos::from_buf_read(mounts.as_bytes()).unwrap();
+        let m = sk_common::mount::parse_mountinfo(mounts.as_bytes()).unwrap();
         let g = ProcessCGroups::from_buf_read(cgroup.as_bytes()).unwrap();
         let offered: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
-        from_proc(&m.0, &g, |_| offered.clone())
+        from_proc(&m, &g, |_| offered.clone())
     }
 
     fn hybrid() -> Layout {
