@@ -6,7 +6,7 @@
 //! - [`run`] runs a command with a time limit and returns what it printed.
 //! - [`skip`], [`need_root`], [`need_program`], [`Rootfs::busybox`],
 //!   [`c_program`]: a test that cannot run here leaves with a reason, and
-//!   the runner ([`harness`]) reports it as `ignored, <reason>`; under
+//!   the runner ([`harness`]) reports it as `ignored (<reason>)`; under
 //!   `SK_REQUIRE_PRIV=1` (scripts/test, CI) a skip fails the test instead.
 //! - [`Rootfs`] is a fresh busybox root filesystem in a temp dir.
 //!
@@ -47,9 +47,13 @@
 //!    ```
 //!
 //!    Under the harness an unmet need never returns: it leaves the test,
-//!    which is reported as `ignored, needs root ...`. (The `return`s are
+//!    which is reported as `ignored (needs root ...)`. (The `return`s are
 //!    still needed for the types, and keep old-style files working.)
-//!    A check the helpers do not cover: `return skip(name, "why")`.
+//!    A file only some kernels have: [`need_kernel_file`]. A check the
+//!    helpers do not cover: `return skip(name, "why")`. Host state the
+//!    test makes: unique names ([`unique`]), a free subnet
+//!    ([`free_subnet`]), the host's root told apart by a marker
+//!    ([`HostRootMarker`]), clean-up that runs on failure ([`Cleanup`]).
 //!
 //! 3. End the file with the list of its tests. Mark `userns` those for
 //!    which root of a user namespace is enough (new mount, pid, uts, net
@@ -71,10 +75,15 @@
 //!    exist is a compile error.
 //!
 //! To find which tests can be marked `userns`: as a user who is not root,
-//! run the file with `SK_TESTKIT_USERNS_ALL=1`; those that pass there can.
+//! run the file with `SK_TESTKIT_USERNS_ALL=1`; those that pass there can,
+//! unless they would pass there whatever the tools did (a denial that a
+//! user namespace gets from the kernel anyway, such as setting the clock
+//! or binding port 80): leave those unmarked.
 //!
-//! Converting a file written for libtest: steps 1 and 3, and delete each
-//! `#[test]` line (`sed -i '/^ *#\[test\]$/d' FILE`). Bodies do not change.
+//! Converting a file written for libtest (`#[test]`): `scripts/convert-test
+//! FILE...` does steps 1 and 3 (without `userns` marks) and deletes each
+//! `#[test]` line; bodies do not change. Tests that a macro makes must be
+//! added to the list by hand (the build warns that they are never used).
 //! Unit tests inside `src/` stay ordinary `#[test]`s: they never skip.
 
 use std::ffi::OsStr;
@@ -94,7 +103,7 @@ pub fn workspace() -> PathBuf {
 }
 
 /// The directory holding the built sk-* binaries: SK_BIN_DIR, or the build
-/// directory this test executable sits in (target/<triple>/<profile>).
+/// directory this test executable sits in (`target/<triple>/<profile>`).
 pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SK_BIN_DIR") {
         return PathBuf::from(dir);
