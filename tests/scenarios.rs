@@ -15,9 +15,13 @@ fn chain(args: &[String]) -> std::process::Command {
     c
 }
 
-/// Removes every cgroup directory called `name` (a test's own group).
+/// Removes every cgroup directory called `name` (a test's own group), at
+/// any depth: sk-cgroup makes it under the caller's own group, wherever
+/// this host's service manager put that.
 fn remove_cgroup_named(name: &str) {
-    sh(&format!("find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' -exec rmdir {{}} + 2>/dev/null; true"));
+    sh(&format!(
+        "find /sys/fs/cgroup -depth -type d -name '{name}' -exec rmdir {{}} + 2>/dev/null; true"
+    ));
 }
 
 fn s1_the_headline_chain() {
@@ -62,7 +66,12 @@ fn s1_the_headline_chain() {
         text.contains("Operation not permitted"),
         "date -s was not refused:\n{text}"
     );
-    let quota = sh(&format!("cat /sys/fs/cgroup/cpu/{name}/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/{name}/cpu.max"));
+    // The group's cpu file, in whichever hierarchy (v1 cpu or v2) and
+    // under whichever parent the host gave the test.
+    let quota = sh(&format!(
+        "find /sys/fs/cgroup -type d -name '{name}' | while read -r d; do \
+         cat \"$d/cpu.cfs_quota_us\" \"$d/cpu.max\" 2>/dev/null; done"
+    ));
     assert!(quota.stdout.starts_with("20000"), "quota: {}", quota.stdout);
 }
 
