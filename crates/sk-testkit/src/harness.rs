@@ -138,7 +138,10 @@ fn in_user_namespace(name: &str) -> Result<Completion, Failed> {
         Some(v) if v.starts_with("ignored") => {
             let reason = v["ignored".len()..].trim().trim_start_matches('(');
             let reason = reason.strip_suffix(')').unwrap_or(reason);
-            runner_skip(format!("{reason} (in a user namespace)"))
+            // The re-run itself applied SK_REQUIRE_PRIV: it let this skip be.
+            Ok(Completion::ignored_with(format!(
+                "{reason} (in a user namespace)"
+            )))
         }
         None if out.code() == 125 && out.stderr.starts_with("sk-unshare:") => runner_skip(format!(
             "needs root; no user namespace here: {}",
