@@ -299,13 +299,9 @@ fn is_size(v: &str, percent_ok: bool) -> bool {
 }
 
 impl Cli {
-    /// The plan; `matches` (the same argv parsed once more) gives the order
-    /// in which the mount options were typed, which is the order they are
-    /// applied in: `--tmpfs /a --bind /x:/a/x` must mount the tmpfs first.
-    pub fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, String> {
-        if self.newroot.as_os_str().is_empty() {
-            return Err("NEWROOT is empty".into());
-        }
+    /// --bind, --ro-bind and --tmpfs in the order they were typed (from
+    /// `matches`; in the order of each option's list without it).
+    fn user_mounts(&self, matches: Option<&ArgMatches>) -> Vec<UserMount> {
         let indices = |id: &str, n: usize| -> Vec<usize> {
             matches
                 .and_then(|m| m.indices_of(id))
@@ -349,7 +345,17 @@ impl Cli {
             ));
         }
         ordered.sort_by_key(|(i, _)| *i);
+        ordered.into_iter().map(|(_, m)| m).collect()
+    }
 
+    /// The plan; `matches` (the same argv parsed once more) gives the order
+    /// in which the mount options were typed, which is the order they are
+    /// applied in: `--tmpfs /a --bind /x:/a/x` must mount the tmpfs first.
+    pub fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, String> {
+        if self.newroot.as_os_str().is_empty() {
+            return Err("NEWROOT is empty".into());
+        }
+        let mounts = self.user_mounts(matches);
         let dev = if self.no_dev {
             Dev::Untouched
         } else if self.dev_host {
@@ -378,7 +384,7 @@ impl Cli {
             proc: !self.no_proc,
             dev,
             sys: self.sys,
-            mounts: ordered.into_iter().map(|(_, m)| m).collect(),
+            mounts,
             resolv: self.resolv,
             read_only_paths,
             masks,
