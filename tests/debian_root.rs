@@ -46,7 +46,6 @@ fn debian_root(test: &str) -> Option<PathBuf> {
     }
 }
 
-#[test]
 fn the_headline_chain_in_a_debian_root() {
     let test = "the_headline_chain_in_a_debian_root";
     let Some(root) = debian_root(test) else {
@@ -85,7 +84,6 @@ fn the_headline_chain_in_a_debian_root() {
     );
 }
 
-#[test]
 fn the_recommended_chain_runs_debian_userland() {
     let test = "the_recommended_chain_runs_debian_userland";
     let Some(root) = debian_root(test) else {
@@ -107,4 +105,9 @@ fn the_recommended_chain_runs_debian_userland() {
     );
     assert!(text.contains("lacks-sys-admin"), "{text}");
     assert!(text.contains("mount"), "mount was not refused: {text}");
+}
+
+sk_testkit::tests! {
+    the_headline_chain_in_a_debian_root,
+    the_recommended_chain_runs_debian_userland,
 }

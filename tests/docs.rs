@@ -81,7 +81,6 @@ fn help_options(tool: &str) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
 fn man_pages_list_exactly_the_options_of_help() {
     for tool in TOOLS {
         let (man, help) = (man_options(tool), help_options(tool));
@@ -93,7 +92,6 @@ fn man_pages_list_exactly_the_options_of_help() {
     }
 }
 
-#[test]
 fn man_pages_are_generated_from_the_current_parsers() {
     let gen = sk_testkit::bin("sk-gen");
     let out = run(std::process::Command::new(gen)
@@ -102,7 +100,6 @@ fn man_pages_are_generated_from_the_current_parsers() {
     assert!(out.status.success(), "{}", out.stderr);
 }
 
-#[test]
 fn the_readme_names_no_option_that_does_not_exist() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     // Shell continuations make one command of several lines.
@@ -142,4 +139,10 @@ fn the_readme_names_no_option_that_does_not_exist() {
         checked > 10,
         "the README check found only {checked} options"
     );
+}
+
+sk_testkit::tests! {
+    man_pages_list_exactly_the_options_of_help,
+    man_pages_are_generated_from_the_current_parsers,
+    the_readme_names_no_option_that_does_not_exist,
 }

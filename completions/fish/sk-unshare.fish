@@ -1,9 +1,9 @@
 complete -c sk-unshare -s j -l join -d 'Join an existing namespace: TYPE=PATH, TYPE=PID (that process\'s), or net=NAME (/var/run/netns/NAME). TYPE: mnt uts ipc net pid user cgroup time' -r
 complete -c sk-unshare -l hostname -d 'Set the hostname in the new UTS namespace (needs -u)' -r
-complete -c sk-unshare -l propagation -d 'Mount propagation of / in the new mount namespace' -r -f -a "private\t''
-slave\t''
-shared\t''
-unchanged\t''"
+complete -c sk-unshare -l propagation -d 'Mount propagation of / in the new mount namespace' -r -f -a "private\t'nothing goes in or out'
+slave\t'host mounts still come in; nothing goes out'
+shared\t'mounts go both ways'
+unchanged\t'as it was'"
 complete -c sk-unshare -l kill-child -d 'When the outer sk-unshare dies, send SIGNAL (default KILL) to the child' -r
 complete -c sk-unshare -l map-user -d 'Map the current user to UID inside the new user namespace' -r
 complete -c sk-unshare -l map-group -d 'Map the current group to GID inside the new user namespace' -r

@@ -3,8 +3,10 @@
 use crate::cli::show_command;
 use crate::{exit, log, verbose};
 use nix::errno::Errno;
-use std::ffi::{CString, OsString};
+use nix::unistd::{access, AccessFlags};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 /// Converts the command's words for execve; a NUL byte cannot be passed.
 pub fn to_cstrings(argv: &[OsString]) -> crate::Result<Vec<CString>> {
@@ -27,6 +29,38 @@ pub fn status_for(errno: Errno) -> i32 {
         Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => exit::NOT_FOUND,
         _ => exit::CANNOT_EXECUTE,
     }
+}
+
+/// Finds `name` as execvp does (the one PATH search of the tools, for
+/// when the path is needed before the exec): a name with a slash is used as it is;
+/// otherwise the first executable regular file in PATH, and when there is
+/// none, EACCES if one was found but not executable, else ENOENT.
+pub fn find_in_path(name: &OsStr, path_var: Option<&OsStr>) -> std::result::Result<PathBuf, Errno> {
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if name.as_bytes().contains(&b'/') {
+        return Ok(PathBuf::from(name));
+    }
+    let path_var = path_var.unwrap_or(OsStr::new("/usr/local/bin:/bin:/usr/bin"));
+    let mut denied = false;
+    for dir in std::env::split_paths(path_var) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let candidate = dir.join(name);
+        match candidate.metadata() {
+            Ok(m) if m.is_file() => match access(&candidate, AccessFlags::X_OK) {
+                Ok(()) => return Ok(candidate),
+                Err(_) => denied = true,
+            },
+            Ok(_) => denied = true,
+            Err(_) => {}
+        }
+    }
+    Err(if denied { Errno::EACCES } else { Errno::ENOENT })
 }
 
 /// Executes `argv` with a PATH search, replacing this process. Returns only
@@ -58,6 +92,27 @@ fn fail_exec(argv: &[OsString], errno: Errno) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_search_follows_execvp() {
+        let path = OsStr::new("/nonexistent:/bin:/usr/bin");
+        assert!(find_in_path(OsStr::new("sh"), Some(path))
+            .unwrap()
+            .ends_with("sh"));
+        assert_eq!(
+            find_in_path(OsStr::new("no-such-cmd-x"), Some(path)),
+            Err(Errno::ENOENT)
+        );
+        assert_eq!(
+            find_in_path(OsStr::new("./x/y"), Some(path)).unwrap(),
+            PathBuf::from("./x/y")
+        );
+        // A directory of that name is not the command: EACCES, as execvp says.
+        assert_eq!(
+            find_in_path(OsStr::new("usr"), Some(OsStr::new("/"))),
+            Err(Errno::EACCES)
+        );
+    }
 
     #[test]
     fn missing_and_unexecutable_are_told_apart() {

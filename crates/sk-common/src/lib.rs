@@ -31,6 +31,7 @@ pub mod log;
 pub mod mount;
 pub mod parent;
 pub mod reclaim;
+pub mod test_hook;
 pub mod tools;
 
 pub use error::{Cannot, Result};
@@ -46,8 +47,32 @@ pub type Next<'a> = Box<dyn FnOnce() -> Result<Infallible> + 'a>;
 ///
 /// This is the one place where errors become exit codes: the body either
 /// execs (and never returns) or fails.
+///
+/// A panic anywhere in the tool is an internal error, reported the same
+/// way: one line `sk-<tool>: internal error: <message>`, and exit 125 (a
+/// staying parent first kills the command it started, see
+/// [`parent::kill_watched`]). The hook exits itself, so that neither
+/// unwinding (exit 101) nor the release profile's `panic = "abort"`
+/// (SIGABRT, 134) decides the status.
 pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
     log::set_tool(tool);
+    std::panic::set_hook(Box::new(|info| {
+        parent::kill_watched();
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let line = format!("{message}{place}").replace('\n', " ");
+        eprintln!("{}: internal error: {line}", log::tool());
+        exit::exit(exit::TOOL_FAILED)
+    }));
+    test_hook::panic_if("before");
     match body() {
         Ok(never) => match never {},
         Err(err) => fail(&err),

@@ -17,6 +17,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 use std::convert::Infallible;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signals a staying parent passes on to its child, as `unshare --fork`,
 /// tini and runc do: the ones a user or a service manager sends to stop,
@@ -80,6 +81,7 @@ impl Parent {
     /// `child`, reaps exited children. Returns the exit code to relay once
     /// `child` has ended.
     pub fn handle_pending(&mut self, child: Pid) -> Result<Option<i32>> {
+        watch(child);
         let mut reap = false;
         loop {
             match self.signals.read_signal() {
@@ -88,6 +90,7 @@ impl Parent {
                     if signo == libc::SIGCHLD {
                         reap = true;
                     } else if let Ok(sig) = Signal::try_from(signo) {
+                        crate::test_hook::panic_if("parent");
                         // ESRCH: the child is already gone; its SIGCHLD
                         // is on its way.
                         let _ = kill(child, sig);
@@ -110,9 +113,10 @@ impl Parent {
         exit::exit(self.wait(child))
     }
 
-    /// Forwards signals until `child` ends; its exit code (128+N for a
-    /// death by signal N).
+    /// Forwards signals until `child` ends; returns its exit code (128+N
+    /// for a death by signal N). The one wait loop of every staying parent.
     pub fn wait(mut self, child: Pid) -> i32 {
+        watch(child);
         // The child may have ended before the signalfd saw its SIGCHLD.
         if let Ok(Some(code)) = reap_until(child) {
             return code;
@@ -129,6 +133,29 @@ impl Parent {
                 Err(e) => crate::fail(&e),
             }
         }
+    }
+}
+
+/// The command a staying parent started, and the parent's own pid (a
+/// forked child shares these statics and must not act on them).
+static WATCHED: AtomicI32 = AtomicI32::new(0);
+static WATCHER: AtomicI32 = AtomicI32::new(0);
+
+/// Records `child` as the command this process started and stays for:
+/// should this process fail unexpectedly (a panic, see [`crate::run`]),
+/// [`kill_watched`] kills it first, so that no container outlives the
+/// parent that was to supervise, relay or clean up after it.
+pub fn watch(child: Pid) {
+    WATCHER.store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
+    WATCHED.store(child.as_raw(), Ordering::Relaxed);
+}
+
+/// Kills (SIGKILL) the command recorded by [`watch`] in this process, if
+/// any. As PID 1 of a new pid namespace, it takes the whole namespace.
+pub fn kill_watched() {
+    let child = WATCHED.load(Ordering::Relaxed);
+    if child > 0 && WATCHER.load(Ordering::Relaxed) == nix::unistd::getpid().as_raw() {
+        let _ = kill(Pid::from_raw(child), Signal::SIGKILL);
     }
 }
 
@@ -175,6 +202,7 @@ where
             }
         }
         ForkResult::Parent { child } => {
+            watch(child);
             // What the child's body captured stays open here until the
             // parent exits: a Lifeline's write end must.
             std::mem::forget(child_body);

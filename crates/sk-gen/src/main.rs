@@ -83,7 +83,11 @@ The exit status of COMMAND when it runs. Otherwise:
 126  COMMAND was found but could not be executed
 127  COMMAND was not found
 A tool that stays as the parent of COMMAND (a new pid namespace, cgroup removal, a seccomp \
-supervisor) exits with COMMAND's status, or 128+N when COMMAND died by signal N.";
+supervisor) exits with COMMAND's status, or 128+N when COMMAND died by signal N.
+An internal error (a bug: a panic) prints one line, \"sk-...: internal error: ...\", and \
+exits with 125: before COMMAND started, COMMAND is not run; in a staying parent after \
+COMMAND started, the parent kills COMMAND (SIGKILL; as PID 1 of a new pid namespace, with \
+everything in it) first.";
 
 /// Escapes text for roff: backslashes, and a leading dot or quote.
 fn roff_text(line: &str) -> String {

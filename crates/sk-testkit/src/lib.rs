@@ -1,22 +1,98 @@
 //! The test harness for seckun: run the built sk-* binaries against the
-//! real kernel, with bounded time, and skip loudly.
+//! real kernel, with bounded time, and skip visibly.
 //!
 //! - [`sk`] gives a `Command` for a built tool, with the build directory
 //!   first on PATH so chains find the other tools by name.
 //! - [`run`] runs a command with a time limit and returns what it printed.
-//! - [`skip`] prints `SKIP <name>: <reason>`, or fails the test when
-//!   `SK_REQUIRE_PRIV=1` (set by scripts/test and CI) says that everything
-//!   must run.
+//! - [`skip`], [`need_root`], [`need_program`], [`Rootfs::busybox`],
+//!   [`c_program`]: a test that cannot run here leaves with a reason, and
+//!   the runner ([`harness`]) reports it as `ignored (<reason>)`; under
+//!   `SK_REQUIRE_PRIV=1` (scripts/test, CI) a skip fails the test instead.
 //! - [`Rootfs`] is a fresh busybox root filesystem in a temp dir.
 //!
 //! State the kernel cannot undo (namespaces, seccomp, capabilities) is
 //! never changed in the test runner's own threads: tests run the binaries.
+//!
+//! # Writing a test file
+//!
+//! Every integration test file (`tools/sk-x/tests/*.rs`, `tests/*.rs`) runs
+//! under [`harness::main`] instead of libtest, because libtest cannot report
+//! a skip decided at run time ("needs root", "gcc is not installed", "this
+//! kernel has no /proc/kcore") as ignored: it would print "ok" for a test
+//! that did nothing.
+//!
+//! 1. Declare the file with `harness = false` in the crate's Cargo.toml
+//!    (one entry per file; `tests/Cargo.toml` already has a `[[test]]`
+//!    entry per file, add the line there):
+//!
+//!    ```text
+//!    [[test]]
+//!    name = "precompiled"        # tests/precompiled.rs
+//!    harness = false
+//!    ```
+//!
+//! 2. Write each test as a plain `fn name()` (no `#[test]`: without
+//!    libtest that attribute would drop the function). Say what it needs
+//!    with the helpers, first thing:
+//!
+//!    ```text
+//!    fn joins_a_netns() {
+//!        let name = "joins_a_netns";
+//!        if !need_root(name) || !need_program(name, "ip", "iproute2") {
+//!            return;
+//!        }
+//!        let Some(root) = Rootfs::busybox(name) else { return };
+//!        ...
+//!    }
+//!    ```
+//!
+//!    Under the harness an unmet need never returns: it leaves the test,
+//!    which is reported as `ignored (needs root ...)`. (The `return`s are
+//!    still needed for the types, and keep old-style files working.)
+//!    A file only some kernels have: [`need_kernel_file`]. A check the
+//!    helpers do not cover: `return skip(name, "why")`. Host state the
+//!    test makes: unique names ([`unique`]), a free subnet
+//!    ([`free_subnet`]), the host's root told apart by a marker
+//!    ([`HostRootMarker`]), clean-up that runs on failure ([`Cleanup`]).
+//!
+//! 3. End the file with the list of its tests. Mark `userns` those for
+//!    which root of a user namespace is enough (new mount, pid, uts, net
+//!    namespaces, pivot_root, seccomp, capabilities within the namespace;
+//!    not cgroups, host network devices, mknod, /proc/kcore, setuid-root
+//!    files, AppArmor): as a user who is not root, they run under
+//!    `sk-unshare -U -r` instead of being skipped.
+//!
+//!    ```text
+//!    sk_testkit::tests! {
+//!        hostname_without_a_uts_namespace_is_refused,
+//!        mup_makes_the_shell_pid_1_in_new_namespaces: userns,
+//!        joins_a_netns,
+//!    }
+//!    ```
+//!
+//!    A function missing from the list is dead code (a compiler warning,
+//!    an error under clippy `-D warnings`); a listed name that does not
+//!    exist is a compile error.
+//!
+//! To find which tests can be marked `userns`: as a user who is not root,
+//! run the file with `SK_TESTKIT_USERNS_ALL=1`; those that pass there can,
+//! unless they would pass there whatever the tools did (a denial that a
+//! user namespace gets from the kernel anyway, such as setting the clock
+//! or binding port 80): leave those unmarked.
+//!
+//! Converting a file written for libtest (`#[test]`): `scripts/convert-test
+//! FILE...` does steps 1 and 3 (without `userns` marks) and deletes each
+//! `#[test]` line; bodies do not change. Tests that a macro makes must be
+//! added to the list by hand (the build warns that they are never used).
+//! Unit tests inside `src/` stay ordinary `#[test]`s: they never skip.
 
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod harness;
 
 /// The workspace's root directory.
 pub fn workspace() -> PathBuf {
@@ -27,7 +103,7 @@ pub fn workspace() -> PathBuf {
 }
 
 /// The directory holding the built sk-* binaries: SK_BIN_DIR, or the build
-/// directory this test executable sits in (target/<triple>/<profile>).
+/// directory this test executable sits in (`target/<triple>/<profile>`).
 pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SK_BIN_DIR") {
         return PathBuf::from(dir);
@@ -208,12 +284,23 @@ pub fn skips_forbidden() -> bool {
         .unwrap_or(false)
 }
 
-/// Reports a test that cannot run here: prints `SKIP <name>: <reason>`, or
-/// panics when [`skips_forbidden`]. Use as `return skip(...)`.
+/// Reports a test that cannot run here. Under [`harness::main`] it never
+/// returns: the test ends and is reported as `ignored, <reason>`. Under
+/// plain libtest it prints `SKIP <name>: <reason>` and returns. Either way
+/// it fails the test when [`skips_forbidden`]. Use as `return skip(...)`.
 #[track_caller]
 pub fn skip(name: &str, reason: &str) {
     if skips_forbidden() {
         panic!("{name} cannot run here and SK_REQUIRE_PRIV=1 forbids skipping: {reason}");
+    }
+    skip_allowed(name, reason)
+}
+
+/// A skip that SK_REQUIRE_PRIV=1 allows: for what no machine of this kind
+/// can ever provide (see [`need_kernel_file`]).
+fn skip_allowed(name: &str, reason: &str) {
+    if harness::active() {
+        harness::skip_now(reason.to_string());
     }
     eprintln!("SKIP {name}: {reason}");
 }
@@ -386,4 +473,144 @@ pub fn non_executable_file() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
     (dir, f)
+}
+
+/// Skips (visibly) unless the kernel has `path`, a file that only kernels
+/// built with `config` have (`/proc/kcore`: CONFIG_PROC_KCORE). The skip is
+/// allowed even under SK_REQUIRE_PRIV=1 only when this kernel can never
+/// have the file: its configuration (/proc/config.gz) says `config` is not
+/// set, and README.md names the file among the kernel files some kernels
+/// lack. Anything else (no configuration to read, an undocumented file)
+/// is an ordinary skip.
+#[track_caller]
+pub fn need_kernel_file(name: &str, path: &str, config: &str) -> bool {
+    if Path::new(path).exists() {
+        return true;
+    }
+    let reason = format!("this kernel has no {path}");
+    let config_text = run(cmd("zcat").arg("/proc/config.gz"));
+    let built_without = config_text.status.success()
+        && config_text
+            .stdout
+            .contains(&format!("# {config} is not set"));
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap_or_default();
+    let documented = readme.contains(&format!("`{path}`")) && readme.contains(config);
+    if built_without && documented {
+        skip_allowed(
+            name,
+            &format!("{reason}: built without {config} (README, \"Kernels without some files\")"),
+        );
+    } else {
+        skip(name, &format!("{reason} ({config})"));
+    }
+    false
+}
+
+/// An empty directory with a unique name at the host's root, removed on
+/// drop: a test that lists "/" from somewhere can tell the host's root by
+/// it, on any machine. Needs real root (check [`need_root`] first; root of
+/// a user namespace cannot write the host's /).
+pub struct HostRootMarker {
+    pub name: String,
+}
+
+impl HostRootMarker {
+    pub fn new() -> HostRootMarker {
+        let name = unique("sk-host-root-marker.");
+        std::fs::create_dir(Path::new("/").join(&name))
+            .unwrap_or_else(|e| panic!("cannot create /{name}: {e}"));
+        HostRootMarker { name }
+    }
+}
+
+impl Default for HostRootMarker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for HostRootMarker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(Path::new("/").join(&self.name));
+    }
+}
+
+/// Panics unless the host can start `n` processes at once: after a test
+/// that hit a pids limit in a group, proof that the limit stayed there.
+#[track_caller]
+pub fn assert_host_can_fork(n: u32) {
+    let out = sh(&format!(
+        "i=0; pids=; while [ $i -lt {n} ]; do sleep 1 & pids=\"$pids $!\"; i=$((i+1)); done; \
+         set -- $pids; echo $#; wait"
+    ));
+    out.success();
+    assert_eq!(out.stdout.trim(), n.to_string(), "{}", out.stderr);
+}
+
+/// Panics unless the host can allocate and touch `mib` MiB in one buffer:
+/// after a test that hit a memory limit in a group.
+#[track_caller]
+pub fn assert_host_can_allocate(mib: u32) {
+    let out = run(cmd("dd").args([
+        &format!("bs={mib}M"),
+        "count=1",
+        "if=/dev/zero",
+        "of=/dev/null",
+    ]));
+    out.success();
+    assert!(
+        out.stderr
+            .contains(&format!("{} bytes", u64::from(mib) << 20)),
+        "{}",
+        out.stderr
+    );
+}
+
+/// An IPv4 /24 in 10.0.0.0/8 that no route (any table) or address of this
+/// host overlaps, as (host address, guest address) for a veth pair:
+/// ("10.A.B.1", "10.A.B.2"). Where the search starts depends on this
+/// process's pid and a counter, so that tests running at once, in this
+/// process or another, pick different ones. Panics without iproute2.
+pub fn free_subnet() -> (String, String) {
+    let mut taken: Vec<(u32, u32)> = Vec::new();
+    for args in [
+        &["-4", "-o", "route", "show", "table", "all"][..],
+        &["-4", "-o", "addr", "show"][..],
+    ] {
+        let out = run(cmd("ip").args(args));
+        out.success();
+        for word in out.stdout.split_whitespace() {
+            if let Some(p) = parse_prefix(word) {
+                taken.push(p);
+            }
+        }
+    }
+    let overlaps = |net: u32, len: u32, (other, olen): (u32, u32)| {
+        let l = len.min(olen);
+        let mask = if l == 0 { 0 } else { u32::MAX << (32 - l) };
+        olen > 0 && net & mask == other & mask
+    };
+    const COUNT: u32 = 200 * 256; // 10.50.0.0 to 10.249.255.0
+    let seed = unique("").replace('x', "");
+    let seed: u64 = seed.parse().unwrap_or(0);
+    let start = (seed.wrapping_mul(2_654_435_761) % u64::from(COUNT)) as u32;
+    for i in 0..COUNT {
+        let idx = (start + i) % COUNT;
+        let net = (10 << 24) | ((50 + idx / 256) << 16) | ((idx % 256) << 8);
+        if !taken.iter().any(|&t| overlaps(net, 24, t)) {
+            let ip = |host: u32| std::net::Ipv4Addr::from(net | host).to_string();
+            return (ip(1), ip(2));
+        }
+    }
+    panic!("no free /24 in 10.50.0.0-10.249.255.0");
+}
+
+/// "10.1.2.0/24" or "10.1.2.3" (a /32) as (network, length).
+fn parse_prefix(word: &str) -> Option<(u32, u32)> {
+    let (addr, len) = match word.split_once('/') {
+        Some((a, l)) => (a, l.parse().ok()?),
+        None => (word, 32),
+    };
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    (len <= 32).then(|| (u32::from(addr), len))
 }

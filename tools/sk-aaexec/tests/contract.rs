@@ -4,28 +4,24 @@
 
 use sk_testkit::{run, sk};
 
-#[test]
 fn an_empty_command_is_a_usage_error() {
     run(sk("sk-aaexec").args(["-p", "nohosts"]))
         .expect_code(125)
         .one_error_line("usage: sk-aaexec");
 }
 
-#[test]
 fn a_missing_profile_option_is_a_usage_error() {
     run(sk("sk-aaexec").arg("true"))
         .expect_code(125)
         .one_error_line("--profile");
 }
 
-#[test]
 fn an_unknown_option_is_refused() {
     run(sk("sk-aaexec").args(["--bogus", "-p", "x", "true"]))
         .expect_code(125)
         .one_error_line("--bogus");
 }
 
-#[test]
 fn a_profile_name_the_kernel_would_alter_is_refused() {
     run(sk("sk-aaexec").args(["-p", "nohosts ", "true"]))
         .expect_code(125)
@@ -35,7 +31,6 @@ fn a_profile_name_the_kernel_would_alter_is_refused() {
         .one_error_line("must not contain ':'");
 }
 
-#[test]
 fn options_stop_at_the_first_operand() {
     // `-p` after the command is the command's: the profile is still missing.
     run(sk("sk-aaexec").args(["cat", "-p", "nohosts"]))
@@ -43,7 +38,6 @@ fn options_stop_at_the_first_operand() {
         .one_error_line("--profile");
 }
 
-#[test]
 fn help_and_version_exit_0_with_an_example() {
     let out = run(sk("sk-aaexec").arg("--help"));
     out.success();
@@ -53,4 +47,13 @@ fn help_and_version_exit_0_with_an_example() {
     let out = run(sk("sk-aaexec").arg("--version"));
     out.success();
     assert!(out.stdout.starts_with("sk-aaexec "));
+}
+
+sk_testkit::tests! {
+    an_empty_command_is_a_usage_error,
+    a_missing_profile_option_is_a_usage_error,
+    an_unknown_option_is_refused,
+    a_profile_name_the_kernel_would_alter_is_refused,
+    options_stop_at_the_first_operand,
+    help_and_version_exit_0_with_an_example,
 }

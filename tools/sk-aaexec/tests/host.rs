@@ -29,7 +29,6 @@ fn marker() -> PathBuf {
     p
 }
 
-#[test]
 fn without_apparmor_the_command_is_refused_and_never_runs() {
     let m = marker();
     let out = run(sk("sk-aaexec").args(["-p", "nohosts", "touch"]).arg(&m));
@@ -43,7 +42,6 @@ fn without_apparmor_the_command_is_refused_and_never_runs() {
     assert!(!m.exists(), "the command ran unconfined");
 }
 
-#[test]
 fn a_kernel_without_apparmor_is_named_in_the_message() {
     if apparmor_enabled() {
         return sk_testkit::skip(
@@ -56,7 +54,6 @@ fn a_kernel_without_apparmor_is_named_in_the_message() {
         .one_error_line("this kernel has no AppArmor (/sys/module/apparmor does not exist)");
 }
 
-#[test]
 fn every_way_of_asking_is_refused_the_same() {
     for opts in [
         &["--stack"][..],
@@ -80,7 +77,6 @@ fn every_way_of_asking_is_refused_the_same() {
     }
 }
 
-#[test]
 fn load_fails_closed_before_running_anything() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("nohosts");
@@ -96,10 +92,17 @@ fn load_fails_closed_before_running_anything() {
     assert!(!m.exists());
 }
 
-#[test]
 fn a_command_that_does_not_exist_is_still_a_refusal_not_127() {
     // The confinement step comes first; it fails, so the command is never looked up.
     run(sk("sk-aaexec").args(["-p", "nohosts", "/nonexistent"]))
         .expect_code(125)
         .one_error_line("cannot confine /nonexistent with AppArmor profile nohosts");
+}
+
+sk_testkit::tests! {
+    without_apparmor_the_command_is_refused_and_never_runs,
+    a_kernel_without_apparmor_is_named_in_the_message,
+    every_way_of_asking_is_refused_the_same,
+    load_fails_closed_before_running_anything,
+    a_command_that_does_not_exist_is_still_a_refusal_not_127,
 }

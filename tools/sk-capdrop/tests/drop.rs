@@ -23,7 +23,6 @@ fn need_cap(test: &str, cap: u64) -> bool {
     true
 }
 
-#[test]
 fn dropping_sys_time_clears_bit_25_in_all_five_sets_and_nothing_else() {
     let name = "dropping_sys_time_clears_bit_25_in_all_five_sets_and_nothing_else";
     if !need_cap(name, SYS_TIME) {
@@ -41,7 +40,6 @@ fn dropping_sys_time_clears_bit_25_in_all_five_sets_and_nothing_else() {
     assert_eq!(st.eff, st.prm);
 }
 
-#[test]
 fn date_cannot_set_the_clock_without_sys_time() {
     let name = "date_cannot_set_the_clock_without_sys_time";
     if !need_cap(name, SYS_TIME) {
@@ -66,7 +64,6 @@ fn date_cannot_set_the_clock_without_sys_time() {
     }
 }
 
-#[test]
 fn chroot_fails_with_eperm_without_sys_chroot() {
     let name = "chroot_fails_with_eperm_without_sys_chroot";
     if !need_cap(name, SYS_CHROOT) {
@@ -78,7 +75,6 @@ fn chroot_fails_with_eperm_without_sys_chroot() {
     assert!(out.stderr.contains("Operation not permitted"), "{out:?}");
 }
 
-#[test]
 fn the_chroot_escape_fails_at_its_first_chroot_without_sys_chroot() {
     let name = "the_chroot_escape_fails_at_its_first_chroot_without_sys_chroot";
     if !need_cap(name, SYS_CHROOT) {
@@ -108,7 +104,6 @@ fn bind_after_drop(caps: &str, port: u16) -> sk_testkit::Output {
     run(sk("sk-unshare").args(["-n", "sk-capdrop", caps, "perl", "-MSocket", "-e", &script]))
 }
 
-#[test]
 fn port_80_cannot_be_bound_without_net_bind_service_but_8080_can() {
     let name = "port_80_cannot_be_bound_without_net_bind_service_but_8080_can";
     if !need_cap(name, NET_BIND_SERVICE) || !need_program(name, "perl", "perl-base") {
@@ -126,7 +121,6 @@ fn port_80_cannot_be_bound_without_net_bind_service_but_8080_can() {
     assert_eq!(out.stdout, "bound\n");
 }
 
-#[test]
 fn keep_leaves_exactly_the_kept_bits() {
     let name = "keep_leaves_exactly_the_kept_bits";
     let kept = NET_BIND_SERVICE | SETUID | SETGID;
@@ -141,7 +135,6 @@ fn keep_leaves_exactly_the_kept_bits() {
     assert_eq!(st.amb, 0);
 }
 
-#[test]
 fn presets_work_in_both_forms() {
     let name = "presets_work_in_both_forms";
     if !need_root(name) {
@@ -170,7 +163,6 @@ fn presets_work_in_both_forms() {
     );
 }
 
-#[test]
 fn a_file_capability_cannot_bring_a_dropped_capability_back() {
     let name = "a_file_capability_cannot_bring_a_dropped_capability_back";
     if !need_cap(name, SYS_TIME | SETUID | SETGID)
@@ -213,7 +205,6 @@ fn a_file_capability_cannot_bring_a_dropped_capability_back() {
     status_of(&out).lacks_everywhere(SYS_TIME);
 }
 
-#[test]
 fn a_setuid_root_binary_cannot_bring_a_dropped_capability_back() {
     let name = "a_setuid_root_binary_cannot_bring_a_dropped_capability_back";
     let kept = NET_BIND_SERVICE | SETUID | SETGID;
@@ -246,7 +237,6 @@ fn a_setuid_root_binary_cannot_bring_a_dropped_capability_back() {
     assert_eq!((st.prm, st.eff, st.bnd), (kept, kept, kept));
 }
 
-#[test]
 fn every_spelling_of_a_name_drops_the_same() {
     let name = "every_spelling_of_a_name_drops_the_same";
     if !need_cap(name, SYS_TIME) {
@@ -258,7 +248,6 @@ fn every_spelling_of_a_name_drops_the_same() {
     }
 }
 
-#[test]
 fn all_drops_everything() {
     if !need_root("all_drops_everything") {
         return;
@@ -267,7 +256,6 @@ fn all_drops_everything() {
     st.lacks_everywhere(u64::MAX);
 }
 
-#[test]
 fn bad_input_exits_125_and_never_runs_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
@@ -300,7 +288,6 @@ fn bad_input_exits_125_and_never_runs_the_command() {
     }
 }
 
-#[test]
 fn print_shows_the_five_sets_on_stderr_and_leaves_stdout_to_the_command() {
     if !need_root("print_shows_the_five_sets_on_stderr_and_leaves_stdout_to_the_command") {
         return;
@@ -339,7 +326,6 @@ fn print_shows_the_five_sets_on_stderr_and_leaves_stdout_to_the_command() {
     );
 }
 
-#[test]
 fn under_noroot_kept_capabilities_reach_the_command_only_through_ambient() {
     let name = "under_noroot_kept_capabilities_reach_the_command_only_through_ambient";
     if !need_cap(name, NET_BIND_SERVICE) {
@@ -361,7 +347,6 @@ fn under_noroot_kept_capabilities_reach_the_command_only_through_ambient() {
     assert_eq!(st.bnd, NET_BIND_SERVICE);
 }
 
-#[test]
 fn securebits_and_no_new_privs_reach_the_command() {
     let name = "securebits_and_no_new_privs_reach_the_command";
     if !need_root(name) || !need_program(name, "capsh", "libcap2-bin") {
@@ -390,7 +375,6 @@ fn securebits_and_no_new_privs_reach_the_command() {
         .one_error_line("unknown securebit 'bogus'");
 }
 
-#[test]
 fn ambient_refuses_to_raise_what_the_tool_does_not_hold() {
     let name = "ambient_refuses_to_raise_what_the_tool_does_not_hold";
     if !need_root(name) {
@@ -408,4 +392,23 @@ fn ambient_refuses_to_raise_what_the_tool_does_not_hold() {
     out.expect_code(125)
         .one_error_line("into the ambient set: not in the permitted set");
     assert!(!marker.exists());
+}
+
+sk_testkit::tests! {
+    dropping_sys_time_clears_bit_25_in_all_five_sets_and_nothing_else: userns,
+    date_cannot_set_the_clock_without_sys_time,
+    chroot_fails_with_eperm_without_sys_chroot: userns,
+    the_chroot_escape_fails_at_its_first_chroot_without_sys_chroot: userns,
+    port_80_cannot_be_bound_without_net_bind_service_but_8080_can,
+    keep_leaves_exactly_the_kept_bits: userns,
+    presets_work_in_both_forms: userns,
+    a_file_capability_cannot_bring_a_dropped_capability_back,
+    a_setuid_root_binary_cannot_bring_a_dropped_capability_back,
+    every_spelling_of_a_name_drops_the_same: userns,
+    all_drops_everything: userns,
+    bad_input_exits_125_and_never_runs_the_command,
+    print_shows_the_five_sets_on_stderr_and_leaves_stdout_to_the_command: userns,
+    under_noroot_kept_capabilities_reach_the_command_only_through_ambient: userns,
+    securebits_and_no_new_privs_reach_the_command: userns,
+    ambient_refuses_to_raise_what_the_tool_does_not_hold,
 }

@@ -21,7 +21,6 @@ fn need_setpriv(test: &str) -> bool {
     need_root(test) && need_program(test, "setpriv", "util-linux")
 }
 
-#[test]
 fn an_unprivileged_user_drops_inside_its_user_namespace() {
     let name = "an_unprivileged_user_drops_inside_its_user_namespace";
     if !need_setpriv(name) {
@@ -58,7 +57,6 @@ fn an_unprivileged_user_drops_inside_its_user_namespace() {
     );
 }
 
-#[test]
 fn chroot_fails_inside_a_user_namespace_after_sys_chroot_is_dropped() {
     let name = "chroot_fails_inside_a_user_namespace_after_sys_chroot_is_dropped";
     if !need_setpriv(name) {
@@ -71,7 +69,6 @@ fn chroot_fails_inside_a_user_namespace_after_sys_chroot_is_dropped() {
     assert!(out.stderr.contains("Operation not permitted"), "{out:?}");
 }
 
-#[test]
 fn without_setpcap_no_new_privs_stands_in_for_the_bounding_set() {
     let name = "without_setpcap_no_new_privs_stands_in_for_the_bounding_set";
     if !need_setpriv(name) || !need_program(name, "setcap", "libcap2-bin") {
@@ -101,7 +98,6 @@ fn without_setpcap_no_new_privs_stands_in_for_the_bounding_set() {
     );
 }
 
-#[test]
 fn a_setuid_root_binary_gives_nothing_under_no_new_privs() {
     let name = "a_setuid_root_binary_gives_nothing_under_no_new_privs";
     if !need_setpriv(name) {
@@ -118,7 +114,6 @@ fn a_setuid_root_binary_gives_nothing_under_no_new_privs() {
     assert_eq!((st.prm, st.eff, st.inh, st.amb), (0, 0, 0, 0));
 }
 
-#[test]
 fn a_non_root_command_gets_kept_capabilities_through_ambient() {
     let name = "a_non_root_command_gets_kept_capabilities_through_ambient";
     if !need_setpriv(name) {
@@ -159,4 +154,12 @@ fn a_non_root_command_gets_kept_capabilities_through_ambient() {
     let st = status_of(&out);
     st.lacks_everywhere(SETPCAP);
     assert_eq!(st.amb, NET_BIND_SERVICE);
+}
+
+sk_testkit::tests! {
+    an_unprivileged_user_drops_inside_its_user_namespace,
+    chroot_fails_inside_a_user_namespace_after_sys_chroot_is_dropped,
+    without_setpcap_no_new_privs_stands_in_for_the_bounding_set,
+    a_setuid_root_binary_gives_nothing_under_no_new_privs,
+    a_non_root_command_gets_kept_capabilities_through_ambient,
 }

@@ -7,8 +7,8 @@
 //! holds it, or else the v2 hierarchy offers it in its root's
 //! cgroup.controllers.
 
-use procfs::process::{MountInfo, MountInfos};
 use procfs::{FromBufRead, ProcessCGroups};
+use sk_common::mount::MountInfo;
 use sk_common::{Cannot, Result};
 use std::path::{Path, PathBuf};
 
@@ -33,13 +33,7 @@ pub struct Layout {
 
 /// Reads the layout from `proc_self` (normally /proc/self).
 pub fn detect(proc_self: &Path) -> Result<Layout> {
-    let mountinfo = proc_self.join("mountinfo");
-    let mounts = std::fs::File::open(&mountinfo)
-        .cannot_with(|| format!("open {}", mountinfo.display()))
-        .and_then(|f| {
-            MountInfos::from_buf_read(std::io::BufReader::new(f))
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", mountinfo.display()))
-        })?;
+    let mounts = sk_common::mount::read_mountinfo(&proc_self.join("mountinfo"))?;
     let cgroup = proc_self.join("cgroup");
     let groups = std::fs::File::open(&cgroup)
         .cannot_with(|| format!("open {}", cgroup.display()))
@@ -47,7 +41,7 @@ pub fn detect(proc_self: &Path) -> Result<Layout> {
             ProcessCGroups::from_buf_read(std::io::BufReader::new(f))
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cgroup.display()))
         })?;
-    Ok(from_proc(&mounts.0, &groups, read_controllers))
+    Ok(from_proc(&mounts, &groups, read_controllers))
 }
 
 /// The words of a v2 cgroup.controllers file; empty when unreadable.
@@ -242,31 +236,68 @@ pub fn targets(
     parent: Option<&Path>,
     freezer: bool,
 ) -> std::result::Result<Vec<Target>, String> {
-    // (hierarchy index, its writes, the controllers they need)
-    let mut chosen: Vec<Chosen> = Vec::new();
+    let (mut chosen, everywhere) = assign(layout, needs)?;
     // Hierarchies joined for sk-cgroup's own sake (usage, freezing), not
     // for a limit: best effort.
     let mut helpers = Vec::new();
+    // With cpu on its own v1 hierarchy, the cpuacct one is where usage is
+    // counted: join it too, so `cpuacct.usage` of the group means something.
+    let uses_v1_cpu = chosen.iter().any(|(i, _, c)| {
+        layout.hierarchies[*i].version == Version::V1 && c.iter().any(|c| c == "cpu")
+    });
+    if uses_v1_cpu {
+        join_v1_helper(layout, "cpuacct", &mut chosen, &mut helpers);
+    }
+    let uses_v1 = chosen
+        .iter()
+        .any(|(i, _, _)| layout.hierarchies[*i].version == Version::V1);
+    if freezer && uses_v1 {
+        join_v1_helper(layout, "freezer", &mut chosen, &mut helpers);
+    }
+    if chosen.is_empty() {
+        chosen = holding_only(layout)?;
+    }
+    let mut out = Vec::new();
+    for (i, mut writes, enable) in chosen {
+        let h = &layout.hierarchies[i];
+        for need in &everywhere {
+            writes.extend(
+                need.writes(h.version)?
+                    .iter()
+                    .map(|w| (need.key.clone(), w.clone())),
+            );
+        }
+        out.push(target(
+            layout,
+            i,
+            needs,
+            name,
+            parent,
+            enable,
+            writes,
+            helpers.contains(&i),
+        ));
+    }
+    Ok(out)
+}
+
+/// The hierarchy of each need that has a controller, with its writes and
+/// the controllers they need; and the needs of cgroup.* files, which
+/// belong to every hierarchy.
+fn assign<'a>(
+    layout: &Layout,
+    needs: &'a [Need],
+) -> std::result::Result<(Vec<Chosen>, Vec<&'a Need>), String> {
+    // (hierarchy index, its writes, the controllers they need)
+    let mut chosen: Vec<Chosen> = Vec::new();
     let mut everywhere = Vec::new();
     for need in needs {
         if need.controller(Version::V1) == "cgroup" {
-            // cgroup.* files belong to every hierarchy, not to a controller.
             everywhere.push(need);
             continue;
         }
         let Some(i) = layout.find(need) else {
-            let c = need.controller(Version::V1);
-            let c2 = need.controller(Version::V2);
-            let named = if c == c2 {
-                c.to_string()
-            } else {
-                format!("{c2} (v1: {c})")
-            };
-            return Err(format!(
-                "{}: no cgroup hierarchy here offers the {named} controller (available: {})",
-                need.key,
-                layout.available()
-            ));
+            return Err(no_hierarchy_for(layout, need));
         };
         let h = &layout.hierarchies[i];
         let writes = need.writes(h.version)?;
@@ -286,96 +317,103 @@ pub fn targets(
             .1
             .extend(writes.iter().map(|w| (need.key.clone(), w.clone())));
     }
-    // With cpu on its own v1 hierarchy, the cpuacct one is where usage is
-    // counted: join it too, so `cpuacct.usage` of the group means something.
-    let uses_v1_cpu = chosen.iter().any(|(i, _, c)| {
-        layout.hierarchies[*i].version == Version::V1 && c.iter().any(|c| c == "cpu")
-    });
-    if uses_v1_cpu {
-        if let Some(i) = layout
-            .hierarchies
-            .iter()
-            .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == "cpuacct"))
-        {
-            if !chosen.iter().any(|(j, _, _)| *j == i) {
-                chosen.push((i, Vec::new(), Vec::new()));
-                helpers.push(i);
-            }
-        }
-    }
-    let uses_v1 = chosen
+    Ok((chosen, everywhere))
+}
+
+/// The error for a need whose controller no hierarchy offers.
+fn no_hierarchy_for(layout: &Layout, need: &Need) -> String {
+    let c = need.controller(Version::V1);
+    let c2 = need.controller(Version::V2);
+    let named = if c == c2 {
+        c.to_string()
+    } else {
+        format!("{c2} (v1: {c})")
+    };
+    format!(
+        "{}: no cgroup hierarchy here offers the {named} controller (available: {})",
+        need.key,
+        layout.available()
+    )
+}
+
+/// Joins the v1 hierarchy of `controller`, if there is one and it is not
+/// chosen yet, as a helper (for sk-cgroup's own sake).
+fn join_v1_helper(
+    layout: &Layout,
+    controller: &str,
+    chosen: &mut Vec<Chosen>,
+    helpers: &mut Vec<usize>,
+) {
+    let found = layout
+        .hierarchies
         .iter()
-        .any(|(i, _, _)| layout.hierarchies[*i].version == Version::V1);
-    if freezer && uses_v1 {
-        if let Some(i) = layout
-            .hierarchies
-            .iter()
-            .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == "freezer"))
-        {
-            if !chosen.iter().any(|(j, _, _)| *j == i) {
-                chosen.push((i, Vec::new(), Vec::new()));
-                helpers.push(i);
-            }
+        .position(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == controller));
+    if let Some(i) = found {
+        if !chosen.iter().any(|(j, _, _)| *j == i) {
+            chosen.push((i, Vec::new(), Vec::new()));
+            helpers.push(i);
         }
     }
+}
+
+/// No controller asked for: a group to hold and track the processes; the
+/// v2 hierarchy does that alone, on v1 every hierarchy takes part.
+fn holding_only(layout: &Layout) -> std::result::Result<Vec<Chosen>, String> {
+    let chosen: Vec<Chosen> = match layout.v2() {
+        Some(i) => vec![(i, Vec::new(), Vec::new())],
+        None => (layout.hierarchies.iter().enumerate())
+            .filter(|(_, h)| h.version == Version::V1)
+            .map(|(i, _)| (i, Vec::new(), Vec::new()))
+            .collect(),
+    };
     if chosen.is_empty() {
-        // No controller asked for: a group to hold and track the processes;
-        // the v2 hierarchy does that alone, on v1 every hierarchy takes part.
-        match layout.v2() {
-            Some(i) => chosen.push((i, Vec::new(), Vec::new())),
-            None => {
-                for (i, h) in layout.hierarchies.iter().enumerate() {
-                    if h.version == Version::V1 {
-                        chosen.push((i, Vec::new(), Vec::new()));
-                    }
-                }
-            }
-        }
-        if chosen.is_empty() {
-            return Err(format!(
-                "no cgroup hierarchy to make a group in ({})",
-                layout.available()
-            ));
-        }
+        return Err(format!(
+            "no cgroup hierarchy to make a group in ({})",
+            layout.available()
+        ));
     }
-    let mut out = Vec::new();
-    for (i, mut writes, enable) in chosen {
-        let h = &layout.hierarchies[i];
-        for need in &everywhere {
-            writes.extend(
-                need.writes(h.version)?
-                    .iter()
-                    .map(|w| (need.key.clone(), w.clone())),
-            );
-        }
-        let inside = match parent {
-            Some(p) if p.is_absolute() => p.to_path_buf(),
-            Some(p) => h.current.join(p),
-            None => h.current.clone(),
-        };
-        let parent_dir = under(&h.mount, &inside);
-        out.push(Target {
-            version: h.version,
-            mount: h.mount.clone(),
-            home: under(&h.mount, &h.current),
-            dir: parent_dir.join(name),
-            parent: parent_dir,
-            enable: if h.version == Version::V2 {
-                enable
-            } else {
-                Vec::new()
-            },
-            writes,
-            helper: helpers.contains(&i),
-            program: needs
-                .iter()
-                .find(|n| {
-                    h.version == Version::V2 && n.program.is_some() && layout.find(n) == Some(i)
-                })
-                .and_then(|n| n.program.clone()),
-        });
+    Ok(chosen)
+}
+
+/// The target in hierarchy `h` (index `i`): group `name` under `parent`
+/// (absolute from the hierarchy's root, or relative to the caller's group),
+/// with the device program of a need that the v2 hierarchy holds.
+#[allow(clippy::too_many_arguments)]
+fn target(
+    layout: &Layout,
+    i: usize,
+    needs: &[Need],
+    name: &str,
+    parent: Option<&Path>,
+    enable: Vec<String>,
+    writes: Vec<(String, Write)>,
+    helper: bool,
+) -> Target {
+    let h = &layout.hierarchies[i];
+    let inside = match parent {
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => h.current.join(p),
+        None => h.current.clone(),
+    };
+    let parent_dir = under(&h.mount, &inside);
+    Target {
+        version: h.version,
+        mount: h.mount.clone(),
+        home: under(&h.mount, &h.current),
+        dir: parent_dir.join(name),
+        parent: parent_dir,
+        enable: if h.version == Version::V2 {
+            enable
+        } else {
+            Vec::new()
+        },
+        writes,
+        helper,
+        program: needs
+            .iter()
+            .find(|n| h.version == Version::V2 && n.program.is_some() && layout.find(n) == Some(i))
+            .and_then(|n| n.program.clone()),
     }
-    Ok(out)
 }
 
 /// `mount` joined with a path from the hierarchy's root.
@@ -418,10 +456,10 @@ mod tests {
     const V2_CGROUP: &str = "0::/user.slice/session-1.scope\n";
 
     fn layout(mounts: &str, cgroup: &str, offered: &[&str]) -> Layout {
-        let m = MountInfos::from_buf_read(mounts.as_bytes()).unwrap();
+        let m = sk_common::mount::parse_mountinfo(mounts.as_bytes()).unwrap();
         let g = ProcessCGroups::from_buf_read(cgroup.as_bytes()).unwrap();
         let offered: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
-        from_proc(&m.0, &g, |_| offered.clone())
+        from_proc(&m, &g, |_| offered.clone())
     }
 
     fn hybrid() -> Layout {

@@ -160,6 +160,14 @@ impl Limits {
     /// What each group of limits needs: a controller, and the files to write
     /// on v1 and on v2, in the order they must be written.
     pub fn needs(&self) -> Vec<Need> {
+        let mut needs = self.cpu_needs();
+        needs.extend(self.memory_needs());
+        needs.extend(self.other_needs());
+        needs
+    }
+
+    /// cpu= or cpu-period=, and cpu-weight=.
+    fn cpu_needs(&self) -> Vec<Need> {
         let mut needs = Vec::new();
         if self.cpu.is_some() || self.cpu_period.is_some() {
             let key = if self.cpu.is_some() {
@@ -184,6 +192,12 @@ impl Limits {
                 Ok(vec![Write::new("cpu.weight", w)]),
             ));
         }
+        needs
+    }
+
+    /// memory=, memory-high= and memory-swap=.
+    fn memory_needs(&self) -> Vec<Need> {
+        let mut needs = Vec::new();
         if let Some(m) = self.memory {
             needs.push(Need::same(
                 self.typed("memory"),
@@ -225,6 +239,12 @@ impl Limits {
                 Ok(vec![Write::new("memory.swap.max", v2_bytes(swap))]),
             ));
         }
+        needs
+    }
+
+    /// pids=, cpuset=, mems=, io-weight= and the raw FILE=VALUE writes.
+    fn other_needs(&self) -> Vec<Need> {
+        let mut needs = Vec::new();
         if let Some(p) = self.pids {
             let v = p.map_or("max".to_string(), |n| n.to_string());
             let w = vec![Write::new("pids.max", &v)];

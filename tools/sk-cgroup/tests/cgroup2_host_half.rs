@@ -25,7 +25,6 @@ fn on_private_cgroup2(mnt: &Path, args: &[&str]) -> sk_testkit::Output {
         .args(args))
 }
 
-#[test]
 fn cgroup2_host_side_half_runs_what_this_kernels_v2_offers() {
     let name = "cgroup2_host_side_half_runs_what_this_kernels_v2_offers";
     let Some((group, _c)) = common::root_group(name) else {
@@ -116,7 +115,6 @@ fn cgroup2_host_side_half_runs_what_this_kernels_v2_offers() {
     }
 }
 
-#[test]
 fn cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named() {
     let name = "cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named";
     let Some((group, _c)) = common::root_group(name) else {
@@ -174,4 +172,9 @@ fn cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named() {
         .one_error_line("Device or resource busy");
     assert!(!marker.exists());
     assert!(!busy.join("inner").exists());
+}
+
+sk_testkit::tests! {
+    cgroup2_host_side_half_runs_what_this_kernels_v2_offers,
+    cgroup2_a_parent_with_processes_of_its_own_is_refused_with_the_rule_named,
 }

@@ -5,7 +5,6 @@ mod common;
 
 use sk_testkit::{need_root, run, sk, unique, Cleanup};
 
-#[test]
 fn rm_removes_the_group_after_the_command() {
     if !need_root("rm_removes_the_group_after_the_command") {
         return;
@@ -30,7 +29,6 @@ fn rm_removes_the_group_after_the_command() {
     assert!(common::groups_named(&group).is_empty(), "--rm left {group}");
 }
 
-#[test]
 fn rm_removes_the_group_when_the_command_is_killed_by_sigkill() {
     let Some((group, _c)) =
         common::root_group("rm_removes_the_group_when_the_command_is_killed_by_sigkill")
@@ -50,7 +48,6 @@ fn rm_removes_the_group_when_the_command_is_killed_by_sigkill() {
     assert!(common::groups_named(&group).is_empty(), "--rm left {group}");
 }
 
-#[test]
 fn rm_kills_what_the_command_left_running_in_the_group() {
     let Some((group, _c)) =
         common::root_group("rm_kills_what_the_command_left_running_in_the_group")
@@ -78,7 +75,6 @@ fn rm_kills_what_the_command_left_running_in_the_group() {
     assert!(common::groups_named(&group).is_empty());
 }
 
-#[test]
 fn rm_forwards_sigterm_to_the_command_and_still_removes_the_group() {
     let Some((group, _c)) =
         common::root_group("rm_forwards_sigterm_to_the_command_and_still_removes_the_group")
@@ -103,7 +99,6 @@ fn rm_forwards_sigterm_to_the_command_and_still_removes_the_group() {
     assert!(common::groups_named(&group).is_empty());
 }
 
-#[test]
 fn without_rm_the_group_remains_and_v_names_it() {
     let Some((group, _c)) = common::root_group("without_rm_the_group_remains_and_v_names_it")
     else {
@@ -130,7 +125,6 @@ fn without_rm_the_group_remains_and_v_names_it() {
     );
 }
 
-#[test]
 fn a_named_group_that_exists_is_reused_and_not_removed() {
     let Some((group, _c)) =
         common::root_group("a_named_group_that_exists_is_reused_and_not_removed")
@@ -157,7 +151,6 @@ fn refused(args: &[&str], group: &str, needle: &str) {
     );
 }
 
-#[test]
 fn bad_limits_and_names_exit_125_without_running_anything() {
     let group = unique("skt-b");
     for (word, needle) in [
@@ -181,7 +174,6 @@ fn bad_limits_and_names_exit_125_without_running_anything() {
     );
 }
 
-#[test]
 fn a_missing_controller_is_named_with_the_available_ones() {
     let Some((group, _c)) =
         common::root_group("a_missing_controller_is_named_with_the_available_ones")
@@ -195,7 +187,6 @@ fn a_missing_controller_is_named_with_the_available_ones() {
     );
 }
 
-#[test]
 fn a_write_the_kernel_refuses_removes_every_group_made_before_it() {
     let Some((group, _c)) =
         common::root_group("a_write_the_kernel_refuses_removes_every_group_made_before_it")
@@ -211,7 +202,6 @@ fn a_write_the_kernel_refuses_removes_every_group_made_before_it() {
     );
 }
 
-#[test]
 fn a_read_only_cgroup_mount_exits_125_without_running_anything() {
     let name = "a_read_only_cgroup_mount_exits_125_without_running_anything";
     let Some((group, _c)) = common::root_group(name) else {
@@ -234,7 +224,6 @@ fn a_read_only_cgroup_mount_exits_125_without_running_anything() {
     assert!(common::groups_named(&group).is_empty());
 }
 
-#[test]
 fn two_chains_started_together_with_default_names_never_collide() {
     if !need_root("two_chains_started_together_with_default_names_never_collide") {
         return;
@@ -265,7 +254,6 @@ fn two_chains_started_together_with_default_names_never_collide() {
     }
 }
 
-#[test]
 fn two_chains_in_pid_namespaces_of_their_own_never_collide() {
     if !need_root("two_chains_in_pid_namespaces_of_their_own_never_collide") {
         return;
@@ -286,7 +274,6 @@ fn two_chains_in_pid_namespaces_of_their_own_never_collide() {
     assert_ne!(a.stdout, b.stdout);
 }
 
-#[test]
 fn rm_works_under_a_parent_that_exists_only_where_the_limits_are() {
     let name = "rm_works_under_a_parent_that_exists_only_where_the_limits_are";
     let Some((parent, _c)) = common::root_group(name) else {
@@ -327,7 +314,6 @@ fn over_a_leftover(
     (out, group)
 }
 
-#[test]
 fn an_empty_leftover_of_the_default_name_is_made_anew() {
     let Some((_, _c)) = common::root_group("an_empty_leftover_of_the_default_name_is_made_anew")
     else {
@@ -347,7 +333,6 @@ fn an_empty_leftover_of_the_default_name_is_made_anew() {
     assert_eq!(common::read(&parent.join(&group), "pids.max"), "10");
 }
 
-#[test]
 fn a_leftover_of_the_default_name_still_in_use_is_refused_and_kept() {
     let name = "a_leftover_of_the_default_name_still_in_use_is_refused_and_kept";
     let Some((_, _c)) = common::root_group(name) else {
@@ -378,7 +363,6 @@ fn a_leftover_of_the_default_name_still_in_use_is_refused_and_kept() {
     );
 }
 
-#[test]
 fn the_headline_chain_runs_twice_in_a_row_without_rm() {
     let name = "the_headline_chain_runs_twice_in_a_row_without_rm";
     let Some((_, _c)) = common::root_group(name) else {
@@ -406,7 +390,6 @@ fn the_headline_chain_runs_twice_in_a_row_without_rm() {
     );
 }
 
-#[test]
 fn rm_removes_the_group_after_a_later_step_pivots_the_root_away() {
     let name = "rm_removes_the_group_after_a_later_step_pivots_the_root_away";
     let Some((group, _c)) = common::root_group(name) else {
@@ -442,7 +425,6 @@ fn rm_removes_the_group_after_a_later_step_pivots_the_root_away() {
     );
 }
 
-#[test]
 fn without_limits_the_command_still_gets_a_group_of_its_own() {
     if !need_root("without_limits_the_command_still_gets_a_group_of_its_own") {
         return;
@@ -458,4 +440,25 @@ fn without_limits_the_command_still_gets_a_group_of_its_own() {
         out.stdout
     );
     assert!(common::groups_named(&group).is_empty());
+}
+
+sk_testkit::tests! {
+    rm_removes_the_group_after_the_command,
+    rm_removes_the_group_when_the_command_is_killed_by_sigkill,
+    rm_kills_what_the_command_left_running_in_the_group,
+    rm_forwards_sigterm_to_the_command_and_still_removes_the_group,
+    without_rm_the_group_remains_and_v_names_it,
+    a_named_group_that_exists_is_reused_and_not_removed,
+    bad_limits_and_names_exit_125_without_running_anything,
+    a_missing_controller_is_named_with_the_available_ones: userns,
+    a_write_the_kernel_refuses_removes_every_group_made_before_it,
+    a_read_only_cgroup_mount_exits_125_without_running_anything: userns,
+    two_chains_started_together_with_default_names_never_collide,
+    two_chains_in_pid_namespaces_of_their_own_never_collide,
+    rm_works_under_a_parent_that_exists_only_where_the_limits_are,
+    an_empty_leftover_of_the_default_name_is_made_anew,
+    a_leftover_of_the_default_name_still_in_use_is_refused_and_kept,
+    the_headline_chain_runs_twice_in_a_row_without_rm,
+    rm_removes_the_group_after_a_later_step_pivots_the_root_away,
+    without_limits_the_command_still_gets_a_group_of_its_own,
 }

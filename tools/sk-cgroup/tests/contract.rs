@@ -4,7 +4,6 @@ mod common;
 
 use sk_testkit::{need_root, run, sk};
 
-#[test]
 fn an_empty_command_is_a_usage_error() {
     let out = run(&mut sk("sk-cgroup"));
     out.expect_code(125).one_error_line("usage:");
@@ -12,14 +11,12 @@ fn an_empty_command_is_a_usage_error() {
     out.expect_code(125).one_error_line("missing COMMAND");
 }
 
-#[test]
 fn an_unknown_option_is_a_usage_error() {
     run(sk("sk-cgroup").args(["--bogus", "true"]))
         .expect_code(125)
         .one_error_line("--bogus");
 }
 
-#[test]
 fn help_lists_the_limits_and_exit_status() {
     let out = run(sk("sk-cgroup").arg("--help"));
     out.success();
@@ -32,7 +29,6 @@ fn help_lists_the_limits_and_exit_status() {
     }
 }
 
-#[test]
 fn a_missing_command_exits_127_and_leaves_no_group() {
     let Some((name, _c)) = common::root_group("a_missing_command_exits_127_and_leaves_no_group")
     else {
@@ -43,7 +39,6 @@ fn a_missing_command_exits_127_and_leaves_no_group() {
     assert!(common::groups_named(&name).is_empty());
 }
 
-#[test]
 fn a_file_that_cannot_be_executed_exits_126() {
     let Some((name, _c)) = common::root_group("a_file_that_cannot_be_executed_exits_126") else {
         return;
@@ -57,7 +52,6 @@ fn a_file_that_cannot_be_executed_exits_126() {
     drop(dir);
 }
 
-#[test]
 fn the_commands_exit_status_comes_back_with_and_without_rm() {
     let Some((name, _c)) =
         common::root_group("the_commands_exit_status_comes_back_with_and_without_rm")
@@ -68,7 +62,6 @@ fn the_commands_exit_status_comes_back_with_and_without_rm() {
     run(sk("sk-cgroup").args(["--name", &name, "pids=10", "sh", "-c", "exit 42"])).expect_code(42);
 }
 
-#[test]
 fn stdin_and_stdout_flow_through() {
     if !need_root("stdin_and_stdout_flow_through") {
         return;
@@ -79,7 +72,6 @@ fn stdin_and_stdout_flow_through() {
     assert_eq!(out.stdout, "hello\n");
 }
 
-#[test]
 fn a_failed_step_exits_125_and_never_runs_the_command() {
     let Some((name, _c)) = common::root_group("a_failed_step_exits_125_and_never_runs_the_command")
     else {
@@ -102,4 +94,15 @@ fn a_failed_step_exits_125_and_never_runs_the_command() {
         .one_error_line("No such file or directory");
     assert!(!marker.exists(), "the command ran although the step failed");
     assert!(common::groups_named(&name).is_empty());
+}
+
+sk_testkit::tests! {
+    an_empty_command_is_a_usage_error,
+    an_unknown_option_is_a_usage_error,
+    help_lists_the_limits_and_exit_status,
+    a_missing_command_exits_127_and_leaves_no_group,
+    a_file_that_cannot_be_executed_exits_126,
+    the_commands_exit_status_comes_back_with_and_without_rm,
+    stdin_and_stdout_flow_through,
+    a_failed_step_exits_125_and_never_runs_the_command: userns,
 }

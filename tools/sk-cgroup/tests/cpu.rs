@@ -23,7 +23,6 @@ fn spin(group: &str, cpu: &str) -> f64 {
     common::cpu_usage_ns(group) as f64 / 1e9
 }
 
-#[test]
 fn a_busy_loop_under_cpu_20000_gets_at_most_a_quarter_of_a_cpu() {
     let name = "a_busy_loop_under_cpu_20000_gets_at_most_a_quarter_of_a_cpu";
     if !need_root(name) {
@@ -48,4 +47,8 @@ fn a_busy_loop_under_cpu_20000_gets_at_most_a_quarter_of_a_cpu() {
         used > 0.8 * wall,
         "used {used:.3} s of CPU in {wall} s with no quota"
     );
+}
+
+sk_testkit::tests! {
+    a_busy_loop_under_cpu_20000_gets_at_most_a_quarter_of_a_cpu,
 }

@@ -31,7 +31,6 @@ const V2_FILES: &[&str] = &[
     "cgroup.procs",
 ];
 
-#[test]
 fn every_v2_limit_is_written_to_its_file_and_the_controllers_are_delegated() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
@@ -87,7 +86,6 @@ fn every_v2_limit_is_written_to_its_file_and_the_controllers_are_delegated() {
     );
 }
 
-#[test]
 fn cpu_max_keeps_a_given_period() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
@@ -105,7 +103,6 @@ fn cpu_max_keeps_a_given_period() {
     assert_eq!(read(r.join("g/cpu.max")), "25000 50000");
 }
 
-#[test]
 fn a_controller_the_v2_root_does_not_offer_is_refused_by_name() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
@@ -130,7 +127,6 @@ fn a_controller_the_v2_root_does_not_offer_is_refused_by_name() {
     assert_eq!(read(r.join("cgroup.subtree_control")), "");
 }
 
-#[test]
 fn v1_limits_go_to_each_controllers_hierarchy_and_the_process_joins_all() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
@@ -174,7 +170,6 @@ fn v1_limits_go_to_each_controllers_hierarchy_and_the_process_joins_all() {
     }
 }
 
-#[test]
 fn memory_high_on_v1_is_an_error_not_a_silent_skip() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
@@ -194,4 +189,12 @@ fn memory_high_on_v1_is_an_error_not_a_silent_skip() {
     ]));
     out.expect_code(125)
         .one_error_line("memory-high=1M: memory.high exists on cgroup v2 only");
+}
+
+sk_testkit::tests! {
+    every_v2_limit_is_written_to_its_file_and_the_controllers_are_delegated,
+    cpu_max_keeps_a_given_period,
+    a_controller_the_v2_root_does_not_offer_is_refused_by_name,
+    v1_limits_go_to_each_controllers_hierarchy_and_the_process_joins_all,
+    memory_high_on_v1_is_an_error_not_a_silent_skip,
 }

@@ -2,8 +2,10 @@
 //! call and no path resolution happens here: the result is a [`Plan`] that
 //! `lib.rs` applies.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgMatches, Parser, ValueEnum};
 use sk_common::cli::Common;
+pub use sk_common::mount::Propagation;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
@@ -138,7 +140,13 @@ pub struct Cli {
 
     /// Mount propagation of / before anything is mounted: private (nothing
     /// goes in or out) or slave (host mounts still come in)
-    #[arg(long, value_enum, value_name = "private|slave", default_value_t = Propagation::Private)]
+    //
+    // Why here, though sk-unshare -m does the same: sk-pivot may follow
+    // `sk-unshare --propagation unchanged` or a joined namespace, and a
+    // mount made in a namespace whose / is shared would appear on the host.
+    #[arg(long, value_name = "private|slave", default_value = "private",
+          value_parser = PossibleValuesParser::new(["private", "slave"])
+              .map(|s| Propagation::from_str(&s, false).expect("a listed value")))]
     pub propagation: Propagation,
 
     /// The root filesystem to move into (a directory)
@@ -148,12 +156,6 @@ pub struct Cli {
     /// The command to run, and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Propagation {
-    Private,
-    Slave,
 }
 
 /// `--bind SRC:DST`: SRC on the host, DST inside NEWROOT.
@@ -310,13 +312,9 @@ fn is_size(v: &str, percent_ok: bool) -> bool {
 }
 
 impl Cli {
-    /// The plan; `matches` (the same argv parsed once more) gives the order
-    /// in which the mount options were typed, which is the order they are
-    /// applied in: `--tmpfs /a --bind /x:/a/x` must mount the tmpfs first.
-    pub fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, String> {
-        if self.newroot.as_os_str().is_empty() {
-            return Err("NEWROOT is empty".into());
-        }
+    /// --bind, --ro-bind and --tmpfs in the order they were typed (from
+    /// `matches`; in the order of each option's list without it).
+    fn user_mounts(&self, matches: Option<&ArgMatches>) -> Vec<UserMount> {
         let indices = |id: &str, n: usize| -> Vec<usize> {
             matches
                 .and_then(|m| m.indices_of(id))
@@ -356,7 +354,17 @@ impl Cli {
             ));
         }
         ordered.sort_by_key(|(i, _)| *i);
+        ordered.into_iter().map(|(_, m)| m).collect()
+    }
 
+    /// The plan; `matches` (the same argv parsed once more) gives the order
+    /// in which the mount options were typed, which is the order they are
+    /// applied in: `--tmpfs /a --bind /x:/a/x` must mount the tmpfs first.
+    pub fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, String> {
+        if self.newroot.as_os_str().is_empty() {
+            return Err("NEWROOT is empty".into());
+        }
+        let mounts = self.user_mounts(matches);
         let dev = if self.no_dev {
             Dev::Untouched
         } else if self.dev_host {
@@ -385,7 +393,7 @@ impl Cli {
             proc: !self.no_proc,
             dev,
             sys: self.sys,
-            mounts: ordered.into_iter().map(|(_, m)| m).collect(),
+            mounts,
             resolv: self.resolv,
             read_only_paths,
             masks,

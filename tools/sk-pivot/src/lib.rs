@@ -120,7 +120,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
 pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     namespace::require_own_mount_namespace()?;
     let newroot = pivot::check_newroot(&plan.newroot)?;
-    pivot::set_root_propagation(plan.propagation)?;
+    sk_common::mount::set_root_propagation(plan.propagation)?;
     let root = pivot::bind_newroot(&newroot)?;
     // sk-pivot's own mount points and the masks: no symlink of the image
     // is followed (see resolve::Root).

@@ -18,7 +18,9 @@
 use anyhow::bail;
 use nix::errno::Errno;
 use nix::sys::stat::stat;
+use sk_common::mount::{read_mountinfo, MountInfo};
 use sk_common::{verbose, Cannot, Result};
+use std::path::Path;
 
 const REFUSAL: &str = "sk-pivot must run in a mount namespace of its own, or it would pivot \
 the host's root (run it as: sk-unshare -m sk-pivot ...)";
@@ -39,35 +41,26 @@ pub fn require_own_mount_namespace() -> Result<()> {
 }
 
 fn compare_mount_tables() -> Result<()> {
-    let own =
-        std::fs::read_to_string("/proc/self/mountinfo").cannot("read /proc/self/mountinfo")?;
-    let init = std::fs::read_to_string("/proc/1/mountinfo").cannot("read /proc/1/mountinfo")?;
+    let own = read_mountinfo(Path::new("/proc/self/mountinfo"))?;
+    let init = read_mountinfo(Path::new("/proc/1/mountinfo"))?;
     let Some(root) = root_mount_id(&own) else {
         bail!("cannot find the mount of / in /proc/self/mountinfo: {REFUSAL}");
     };
-    if mount_ids(&init).any(|id| id == root) {
+    if init.iter().any(|m| m.mnt_id == root) {
         bail!("cannot pivot_root in the mount namespace of PID 1 (its mount table lists our / as mount {root}): {REFUSAL}");
     }
     verbose!("mount {root} under / is not in PID 1's mount table: a mount namespace of our own");
     Ok(())
 }
 
-/// The mount ids (first field) of a mountinfo text.
-fn mount_ids(mountinfo: &str) -> impl Iterator<Item = u64> + '_ {
-    mountinfo
-        .lines()
-        .filter_map(|l| l.split(' ').next().and_then(|id| id.parse().ok()))
-}
-
-/// The id of the mount that / is on: the last line whose mount point (the
-/// fifth field) is `/`, since a later mount on / covers the earlier ones.
-fn root_mount_id(mountinfo: &str) -> Option<u64> {
-    mountinfo
-        .lines()
+/// The id of the mount that / is on: the last mount on `/`, since a later
+/// mount on / covers the earlier ones.
+fn root_mount_id(mounts: &[MountInfo]) -> Option<i32> {
+    mounts
+        .iter()
         .rev()
-        .filter(|l| l.split(' ').nth(4) == Some("/"))
-        .filter_map(|l| l.split(' ').next().and_then(|id| id.parse().ok()))
-        .next()
+        .find(|m| m.mount_point == Path::new("/"))
+        .map(|m| m.mnt_id)
 }
 
 #[cfg(test)]
@@ -81,17 +74,16 @@ mod tests {
 90 27 0:50 / / rw - tmpfs tmpfs rw
 ";
 
-    #[test]
-    fn the_last_mount_on_slash_is_the_root() {
-        assert_eq!(root_mount_id(TABLE), Some(90));
-        assert_eq!(
-            root_mount_id("22 27 0:21 / /proc rw - proc proc rw\n"),
-            None
-        );
+    fn table(text: &str) -> Vec<MountInfo> {
+        sk_common::mount::parse_mountinfo(text.as_bytes()).unwrap()
     }
 
     #[test]
-    fn mount_ids_are_the_first_field() {
-        assert_eq!(mount_ids(TABLE).collect::<Vec<_>>(), [22, 27, 31, 90]);
+    fn the_last_mount_on_slash_is_the_root() {
+        assert_eq!(root_mount_id(&table(TABLE)), Some(90));
+        assert_eq!(
+            root_mount_id(&table("22 27 0:21 / /proc rw - proc proc rw\n")),
+            None
+        );
     }
 }

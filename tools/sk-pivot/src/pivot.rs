@@ -1,6 +1,5 @@
 //! Preparing NEWROOT as a mount, and the pivot itself.
 
-use crate::cli::Propagation;
 use crate::mounts::TreeFlag;
 use crate::resolve::Root;
 use anyhow::anyhow;
@@ -11,17 +10,6 @@ use nix::sys::stat::Mode;
 use nix::unistd::{chdir, fchdir, pivot_root};
 use sk_common::{fd, verbose, Cannot, Result};
 use std::path::{Path, PathBuf};
-
-/// Makes / recursively private (or slave) before anything is mounted.
-/// sk-unshare -m does the same, but sk-pivot may follow
-/// `--propagation unchanged` or a joined namespace: a mount made in a
-/// namespace whose / is shared would appear on the host.
-pub fn set_root_propagation(p: Propagation) -> Result<()> {
-    sk_common::mount::set_root_propagation(match p {
-        Propagation::Private => MsFlags::MS_PRIVATE,
-        Propagation::Slave => MsFlags::MS_SLAVE,
-    })
-}
 
 /// NEWROOT as an absolute path to an existing directory, other than /.
 pub fn check_newroot(newroot: &Path) -> Result<PathBuf> {

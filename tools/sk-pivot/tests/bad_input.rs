@@ -15,7 +15,6 @@ fn attempt(opts: &[&str], newroot: &str, marker: &Marker) -> Output {
         .args(marker.command()))
 }
 
-#[test]
 fn a_missing_newroot_is_refused_by_name() {
     let Some(root) = rootfs("a_missing_newroot_is_refused_by_name") else {
         return;
@@ -30,7 +29,6 @@ fn a_missing_newroot_is_refused_by_name() {
     marker.assert_absent();
 }
 
-#[test]
 fn a_newroot_that_is_a_file_is_refused_by_name() {
     let Some(root) = rootfs("a_newroot_that_is_a_file_is_refused_by_name") else {
         return;
@@ -46,7 +44,6 @@ fn a_newroot_that_is_a_file_is_refused_by_name() {
     marker.assert_absent();
 }
 
-#[test]
 fn a_relative_newroot_that_does_not_exist_is_refused_by_name() {
     let Some(root) = rootfs("a_relative_newroot_that_does_not_exist_is_refused_by_name") else {
         return;
@@ -58,7 +55,6 @@ fn a_relative_newroot_that_does_not_exist_is_refused_by_name() {
     marker.assert_absent();
 }
 
-#[test]
 fn a_relative_newroot_that_exists_works() {
     let Some(root) = rootfs("a_relative_newroot_that_exists_works") else {
         return;
@@ -74,7 +70,6 @@ fn a_relative_newroot_that_exists_works() {
     assert_eq!(out.stdout, "this file is inside the container root\n");
 }
 
-#[test]
 fn the_current_root_is_refused_as_newroot() {
     let Some(root) = rootfs("the_current_root_is_refused_as_newroot") else {
         return;
@@ -86,7 +81,6 @@ fn the_current_root_is_refused_as_newroot() {
     marker.assert_absent();
 }
 
-#[test]
 fn a_bind_with_a_missing_source_is_refused_by_name() {
     let Some(root) = rootfs("a_bind_with_a_missing_source_is_refused_by_name") else {
         return;
@@ -104,7 +98,6 @@ fn a_bind_with_a_missing_source_is_refused_by_name() {
     }
 }
 
-#[test]
 fn malformed_mount_specs_are_usage_errors() {
     let Some(root) = rootfs("malformed_mount_specs_are_usage_errors") else {
         return;
@@ -128,7 +121,6 @@ fn malformed_mount_specs_are_usage_errors() {
     }
 }
 
-#[test]
 fn a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command() {
     let Some(root) =
         rootfs("a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command")
@@ -146,7 +138,6 @@ fn a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command
     marker.assert_absent();
 }
 
-#[test]
 fn a_file_bound_on_a_directory_is_refused_by_name() {
     let Some(root) = rootfs("a_file_bound_on_a_directory_is_refused_by_name") else {
         return;
@@ -160,4 +151,16 @@ fn a_file_bound_on_a_directory_is_refused_by_name() {
     out.expect_code(125)
         .one_error_line(&format!("{}/etc", root.path().display()));
     marker.assert_absent();
+}
+
+sk_testkit::tests! {
+    a_missing_newroot_is_refused_by_name: userns,
+    a_newroot_that_is_a_file_is_refused_by_name: userns,
+    a_relative_newroot_that_does_not_exist_is_refused_by_name: userns,
+    a_relative_newroot_that_exists_works: userns,
+    the_current_root_is_refused_as_newroot: userns,
+    a_bind_with_a_missing_source_is_refused_by_name: userns,
+    malformed_mount_specs_are_usage_errors: userns,
+    a_missing_chdir_target_is_refused_after_the_pivot_without_running_the_command: userns,
+    a_file_bound_on_a_directory_is_refused_by_name: userns,
 }

@@ -6,7 +6,6 @@ mod common;
 use common::{chain, chain_sh, rootfs, Marker};
 use sk_testkit::{run, run_with_input, sk};
 
-#[test]
 fn an_empty_command_is_a_usage_error() {
     let out = run(sk("sk-pivot").arg("/tmp"));
     out.expect_code(125).one_error_line("missing <COMMAND>");
@@ -16,14 +15,12 @@ fn an_empty_command_is_a_usage_error() {
         .one_error_line("usage: sk-pivot");
 }
 
-#[test]
 fn an_unknown_option_is_a_usage_error() {
     run(sk("sk-pivot").args(["--bogus", "/tmp", "true"]))
         .expect_code(125)
         .one_error_line("--bogus");
 }
 
-#[test]
 fn help_goes_to_stdout_and_names_the_unsafe_dev_options() {
     let out = run(sk("sk-pivot").arg("--help"));
     out.success();
@@ -35,7 +32,6 @@ fn help_goes_to_stdout_and_names_the_unsafe_dev_options() {
     );
 }
 
-#[test]
 fn a_missing_command_exits_127() {
     let Some(root) = rootfs("a_missing_command_exits_127") else {
         return;
@@ -45,7 +41,6 @@ fn a_missing_command_exits_127() {
         .one_error_line("cannot execute /nonexistent");
 }
 
-#[test]
 fn a_file_that_is_not_executable_exits_126() {
     let Some(root) = rootfs("a_file_that_is_not_executable_exits_126") else {
         return;
@@ -55,7 +50,6 @@ fn a_file_that_is_not_executable_exits_126() {
         .one_error_line("cannot execute /etc/hosts");
 }
 
-#[test]
 fn the_commands_exit_status_comes_back() {
     let Some(root) = rootfs("the_commands_exit_status_comes_back") else {
         return;
@@ -63,7 +57,6 @@ fn the_commands_exit_status_comes_back() {
     chain_sh(root.path(), &[], "exit 42").expect_code(42);
 }
 
-#[test]
 fn stdin_and_stdout_flow_through() {
     let Some(root) = rootfs("stdin_and_stdout_flow_through") else {
         return;
@@ -80,7 +73,6 @@ fn stdin_and_stdout_flow_through() {
     assert_eq!(out.stderr, "");
 }
 
-#[test]
 fn a_failed_step_exits_125_and_never_runs_the_command() {
     let Some(root) = rootfs("a_failed_step_exits_125_and_never_runs_the_command") else {
         return;
@@ -96,7 +88,6 @@ fn a_failed_step_exits_125_and_never_runs_the_command() {
     marker.assert_absent();
 }
 
-#[test]
 fn verbose_says_what_was_done_on_stderr_only() {
     let Some(root) = rootfs("verbose_says_what_was_done_on_stderr_only") else {
         return;
@@ -116,7 +107,6 @@ fn verbose_says_what_was_done_on_stderr_only() {
     );
 }
 
-#[test]
 fn nothing_of_the_tool_leaks_into_the_command() {
     let Some(root) = rootfs("nothing_of_the_tool_leaks_into_the_command") else {
         return;
@@ -136,4 +126,17 @@ fn nothing_of_the_tool_leaks_into_the_command() {
         "/proc/self/fd",
     ])));
     assert_eq!(with, without);
+}
+
+sk_testkit::tests! {
+    an_empty_command_is_a_usage_error,
+    an_unknown_option_is_a_usage_error,
+    help_goes_to_stdout_and_names_the_unsafe_dev_options,
+    a_missing_command_exits_127: userns,
+    a_file_that_is_not_executable_exits_126: userns,
+    the_commands_exit_status_comes_back: userns,
+    stdin_and_stdout_flow_through: userns,
+    a_failed_step_exits_125_and_never_runs_the_command: userns,
+    verbose_says_what_was_done_on_stderr_only: userns,
+    nothing_of_the_tool_leaks_into_the_command: userns,
 }

@@ -9,7 +9,6 @@ use sk_testkit::{bin_dir, mount_table, need_root, run, sh, sk, skip, Cleanup};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-#[test]
 fn mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts() {
     let Some(root) = rootfs("mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts")
     else {
@@ -53,7 +52,6 @@ fn mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts() {
     }
 }
 
-#[test]
 fn without_masks_and_dev_the_mounts_are_exactly_root_and_proc() {
     let Some(root) = rootfs("without_masks_and_dev_the_mounts_are_exactly_root_and_proc") else {
         return;
@@ -67,7 +65,6 @@ fn without_masks_and_dev_the_mounts_are_exactly_root_and_proc() {
     assert_eq!(mount_points(&out.stdout), ["/", "/proc"], "{}", out.stdout);
 }
 
-#[test]
 fn ps_shows_only_the_container() {
     let Some(root) = rootfs("ps_shows_only_the_container") else {
         return;
@@ -106,7 +103,6 @@ fn install_escape(name: &str, root: &Path) -> Option<()> {
     Some(())
 }
 
-#[test]
 fn the_escape_program_does_leave_a_plain_chroot() {
     // The control: without this, the next test could pass with a program
     // that never escapes anything.
@@ -123,7 +119,6 @@ fn the_escape_program_does_leave_a_plain_chroot() {
     assert_eq!(seen, entries(Path::new("/")), "{}", out.stdout);
 }
 
-#[test]
 fn the_chroot_escape_finds_only_the_containers_root() {
     let name = "the_chroot_escape_finds_only_the_containers_root";
     let Some(root) = rootfs(name) else { return };
@@ -144,7 +139,6 @@ fn the_chroot_escape_finds_only_the_containers_root() {
     }
 }
 
-#[test]
 fn after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm() {
     let name = "after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm";
     let Some(root) = rootfs(name) else { return };
@@ -174,7 +168,6 @@ fn after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm() {
     assert_eq!(out.stdout, "");
 }
 
-#[test]
 fn without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouched() {
     let Some(root) =
         rootfs("without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouched")
@@ -214,7 +207,6 @@ fn without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouch
     assert!(!Path::new("/etc/seckun-rootfs").exists());
 }
 
-#[test]
 fn the_host_has_no_leftover_mounts_after_the_chain_exits() {
     let Some(root) = rootfs("the_host_has_no_leftover_mounts_after_the_chain_exits") else {
         return;
@@ -260,7 +252,6 @@ fn the_host_has_no_leftover_mounts_after_the_chain_exits() {
     assert_eq!(mount_table(), before);
 }
 
-#[test]
 fn sk_pivot_keeps_its_mounts_off_a_shared_host_mount() {
     let name = "sk_pivot_keeps_its_mounts_off_a_shared_host_mount";
     if !need_root(name) {
@@ -310,7 +301,6 @@ fn user_namespaces(name: &str) -> bool {
     true
 }
 
-#[test]
 fn in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without() {
     let name = "in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without";
     let Some(root) = rootfs(name) else { return };
@@ -335,7 +325,6 @@ fn in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_withou
     assert_eq!(mount_table(), before);
 }
 
-#[test]
 fn a_masked_surrounding_proc_is_named_in_the_error() {
     let name = "a_masked_surrounding_proc_is_named_in_the_error";
     let Some(root) = rootfs(name) else { return };
@@ -357,7 +346,6 @@ fn a_masked_surrounding_proc_is_named_in_the_error() {
     marker.assert_absent();
 }
 
-#[test]
 fn without_a_readable_proc_sk_pivot_fails_closed() {
     let Some(root) = rootfs("without_a_readable_proc_sk_pivot_fails_closed") else {
         return;
@@ -374,4 +362,19 @@ fn without_a_readable_proc_sk_pivot_fails_closed() {
         .one_error_line("cannot read /proc/self/ns/mnt (is /proc mounted?)");
     marker.assert_absent();
     assert!(Path::new("/proc/self/mountinfo").exists());
+}
+
+sk_testkit::tests! {
+    mountinfo_inside_shows_only_the_new_root_and_sk_pivots_own_mounts: userns,
+    without_masks_and_dev_the_mounts_are_exactly_root_and_proc: userns,
+    ps_shows_only_the_container: userns,
+    the_escape_program_does_leave_a_plain_chroot: userns,
+    the_chroot_escape_finds_only_the_containers_root: userns,
+    after_sk_capdrop_sys_chroot_the_chroot_call_fails_with_eperm: userns,
+    without_a_mount_namespace_of_its_own_sk_pivot_refuses_and_the_host_is_untouched: userns,
+    the_host_has_no_leftover_mounts_after_the_chain_exits: userns,
+    sk_pivot_keeps_its_mounts_off_a_shared_host_mount,
+    in_a_user_namespace_it_pivots_with_its_own_mount_namespace_and_refuses_without: userns,
+    a_masked_surrounding_proc_is_named_in_the_error: userns,
+    without_a_readable_proc_sk_pivot_fails_closed,
 }

@@ -7,7 +7,6 @@ use common::{chain, chain_sh, mount_line, rootfs};
 use sk_testkit::{sh, Cleanup};
 use std::path::Path;
 
-#[test]
 fn bind_shares_a_host_directory_both_ways() {
     let Some(root) = rootfs("bind_shares_a_host_directory_both_ways") else {
         return;
@@ -28,7 +27,6 @@ fn bind_shares_a_host_directory_both_ways() {
     );
 }
 
-#[test]
 fn bind_with_one_path_uses_it_inside_too() {
     let Some(root) = rootfs("bind_with_one_path_uses_it_inside_too") else {
         return;
@@ -45,7 +43,6 @@ fn bind_with_one_path_uses_it_inside_too() {
     assert_eq!(out.stdout, "same path\n");
 }
 
-#[test]
 fn ro_bind_refuses_writes_with_erofs_submounts_included() {
     let Some(root) = rootfs("ro_bind_refuses_writes_with_erofs_submounts_included") else {
         return;
@@ -78,7 +75,6 @@ fn ro_bind_refuses_writes_with_erofs_submounts_included() {
     assert!(!data.path().join("sub/new").exists());
 }
 
-#[test]
 fn tmpfs_is_a_fresh_writable_filesystem_with_its_options() {
     let Some(root) = rootfs("tmpfs_is_a_fresh_writable_filesystem_with_its_options") else {
         return;
@@ -111,7 +107,6 @@ fn tmpfs_is_a_fresh_writable_filesystem_with_its_options() {
     assert_eq!(out.stdout, "1048576\n", "{}", out.stderr);
 }
 
-#[test]
 fn read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work() {
     let Some(root) = rootfs("read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work")
     else {
@@ -138,7 +133,6 @@ fn read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work() {
     );
 }
 
-#[test]
 fn mounts_apply_in_the_order_given() {
     let Some(root) = rootfs("mounts_apply_in_the_order_given") else {
         return;
@@ -160,7 +154,6 @@ fn mounts_apply_in_the_order_given() {
     );
 }
 
-#[test]
 fn a_symlinked_destination_cannot_lead_out_of_the_root() {
     let Some(root) = rootfs("a_symlinked_destination_cannot_lead_out_of_the_root") else {
         return;
@@ -198,7 +191,6 @@ fn a_symlinked_destination_cannot_lead_out_of_the_root() {
     assert!(!Path::new("/no-such-place-anywhere").exists());
 }
 
-#[test]
 fn chdir_starts_the_command_there() {
     let Some(root) = rootfs("chdir_starts_the_command_there") else {
         return;
@@ -210,7 +202,6 @@ fn chdir_starts_the_command_there() {
     assert_eq!(out.stdout, "/\n");
 }
 
-#[test]
 fn resolv_brings_the_hosts_resolv_conf_read_only() {
     let name = "resolv_brings_the_hosts_resolv_conf_read_only";
     let Some(root) = rootfs(name) else { return };
@@ -233,7 +224,6 @@ fn resolv_brings_the_hosts_resolv_conf_read_only() {
     );
 }
 
-#[test]
 fn slave_propagation_works_too() {
     let Some(root) = rootfs("slave_propagation_works_too") else {
         return;
@@ -245,4 +235,17 @@ fn slave_propagation_works_too() {
     );
     out.success();
     assert_eq!(out.stdout, "this file is inside the container root\n");
+}
+
+sk_testkit::tests! {
+    bind_shares_a_host_directory_both_ways: userns,
+    bind_with_one_path_uses_it_inside_too: userns,
+    ro_bind_refuses_writes_with_erofs_submounts_included,
+    tmpfs_is_a_fresh_writable_filesystem_with_its_options: userns,
+    read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work: userns,
+    mounts_apply_in_the_order_given: userns,
+    a_symlinked_destination_cannot_lead_out_of_the_root: userns,
+    chdir_starts_the_command_there: userns,
+    resolv_brings_the_hosts_resolv_conf_read_only: userns,
+    slave_propagation_works_too: userns,
 }

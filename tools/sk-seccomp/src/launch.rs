@@ -8,48 +8,17 @@
 
 use nix::errno::Errno;
 use nix::unistd::{access, AccessFlags};
-use sk_common::exec::{status_for, to_cstrings};
+use sk_common::exec::{find_in_path, status_for, to_cstrings};
 use sk_common::{exit, log, Result};
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub struct Launch {
     path: CString,
     argv: Vec<CString>,
     ptrs: Vec<*const libc::c_char>,
     shown: String,
-}
-
-/// Finds `name` as execvp does: a name with a slash is used as it is;
-/// otherwise the first executable regular file in PATH, and when there is
-/// none, EACCES if one was found but not executable, else ENOENT.
-pub fn find(name: &OsStr, path_var: Option<&OsStr>) -> std::result::Result<PathBuf, Errno> {
-    if name.is_empty() {
-        return Err(Errno::ENOENT);
-    }
-    if name.as_bytes().contains(&b'/') {
-        return Ok(PathBuf::from(name));
-    }
-    let path_var = path_var.unwrap_or(OsStr::new("/usr/local/bin:/bin:/usr/bin"));
-    let mut denied = false;
-    for dir in std::env::split_paths(path_var) {
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let candidate = dir.join(name);
-        match candidate.metadata() {
-            Ok(m) if m.is_file() => match access(&candidate, AccessFlags::X_OK) {
-                Ok(()) => return Ok(candidate),
-                Err(_) => denied = true,
-            },
-            Ok(_) => denied = true,
-            Err(_) => {}
-        }
-    }
-    Err(if denied { Errno::EACCES } else { Errno::ENOENT })
 }
 
 /// Whether `path` can be executed, as far as can be told without trying.
@@ -79,7 +48,9 @@ impl Launch {
     pub fn prepare(command: &[OsString]) -> Result<Launch> {
         let argv = to_cstrings(command)?;
         let path_var = std::env::var_os("PATH");
-        let path = match find(&command[0], path_var.as_deref()).and_then(|p| check(&p).map(|_| p)) {
+        let path = match find_in_path(&command[0], path_var.as_deref())
+            .and_then(|p| check(&p).map(|_| p))
+        {
             Ok(p) => p,
             Err(e) => cannot_execute(&command[0], e),
         };
@@ -108,29 +79,5 @@ impl Launch {
         let errno = Errno::last();
         let _ = &self.argv;
         cannot_execute(OsStr::from_bytes(self.argv[0].as_bytes()), errno)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_search_follows_execvp() {
-        let path = OsStr::new("/nonexistent:/bin:/usr/bin");
-        assert!(find(OsStr::new("sh"), Some(path)).unwrap().ends_with("sh"));
-        assert_eq!(
-            find(OsStr::new("no-such-cmd-x"), Some(path)),
-            Err(Errno::ENOENT)
-        );
-        assert_eq!(
-            find(OsStr::new("./x/y"), Some(path)).unwrap(),
-            PathBuf::from("./x/y")
-        );
-        // A directory of that name is not the command: EACCES, as execvp says.
-        assert_eq!(
-            find(OsStr::new("usr"), Some(OsStr::new("/"))),
-            Err(Errno::EACCES)
-        );
     }
 }

@@ -25,7 +25,6 @@ fn mknod_in_a_user_namespace(devices: &str, script: &str) -> sk_testkit::Output 
     )
 }
 
-#[test]
 fn mknod_in_a_user_namespace_works_only_through_the_supervisor() {
     if !need_root("mknod_in_a_user_namespace_works_only_through_the_supervisor") {
         return;
@@ -53,7 +52,6 @@ fn mknod_in_a_user_namespace_works_only_through_the_supervisor() {
     assert!(!dir.path("d").exists());
 }
 
-#[test]
 fn the_supervisor_makes_the_node_in_the_callers_mount_namespace() {
     if !need_root("the_supervisor_makes_the_node_in_the_callers_mount_namespace") {
         return;
@@ -74,7 +72,6 @@ fn the_supervisor_makes_the_node_in_the_callers_mount_namespace() {
     );
 }
 
-#[test]
 fn report_names_the_denied_call_and_the_status_comes_back() {
     let out = seccomp(&[
         "--notify",
@@ -90,14 +87,12 @@ fn report_names_the_denied_call_and_the_status_comes_back() {
     assert!(out.stderr.contains("denied (EPERM)"), "{}", out.stderr);
 }
 
-#[test]
 fn a_notify_rule_answers_with_its_errno() {
     let out = seccomp(&["--notify", "EACCES:uname", "uname"]);
     out.expect_code(1);
     assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
 }
 
-#[test]
 fn learn_writes_a_profile_that_runs_the_command_and_denies_the_rest() {
     let dir = Scratch::new();
     let p = dir.str("p.json");
@@ -126,7 +121,6 @@ fn learn_writes_a_profile_that_runs_the_command_and_denies_the_rest() {
     assert!(!dir.path("zz").exists());
 }
 
-#[test]
 fn a_hundred_concurrent_notified_calls_all_get_answered() {
     let script = "for i in $(seq 100); do uname >/dev/null 2>&1 & done; wait; echo done";
     let out = seccomp(&["--notify", "uname", "--report", "sh", "-c", script]);
@@ -140,7 +134,6 @@ fn a_hundred_concurrent_notified_calls_all_get_answered() {
     );
 }
 
-#[test]
 fn the_listener_is_not_among_the_commands_fds() {
     let plain = run(sk_testkit::cmd("ls").args(["-l", "/proc/self/fd"]));
     let out = seccomp(&["--notify", "uname", "ls", "-l", "/proc/self/fd"]);
@@ -155,26 +148,22 @@ fn the_listener_is_not_among_the_commands_fds() {
     assert_eq!(fds(&out.stdout), fds(&plain.stdout));
 }
 
-#[test]
 fn a_death_by_signal_comes_back_as_128_plus_n() {
     seccomp(&["--notify", "uname", "sh", "-c", "kill -TERM $$"]).expect_code(128 + libc::SIGTERM);
 }
 
-#[test]
 fn a_command_that_is_missing_exits_127_under_a_supervisor() {
     seccomp(&["--notify", "uname", "/nonexistent"])
         .expect_code(127)
         .one_error_line("/nonexistent");
 }
 
-#[test]
 fn block_devices_cannot_be_allowed() {
     seccomp(&["--notify", "mknod", "--allow-mknod", "b:8:0", "true"])
         .expect_code(125)
         .one_error_line("character");
 }
 
-#[test]
 fn learn_sees_the_whole_process_tree() {
     let dir = Scratch::new();
     let p = dir.str("p.json");
@@ -187,7 +176,6 @@ fn learn_sees_the_whole_process_tree() {
     );
 }
 
-#[test]
 fn learn_into_a_file_that_cannot_be_written_runs_nothing() {
     let dir = Scratch::new();
     let marker = dir.str("ran");
@@ -195,4 +183,19 @@ fn learn_into_a_file_that_cannot_be_written_runs_nothing() {
         .expect_code(125)
         .one_error_line("cannot create the learned profile");
     assert!(!dir.path("ran").exists());
+}
+
+sk_testkit::tests! {
+    mknod_in_a_user_namespace_works_only_through_the_supervisor,
+    the_supervisor_makes_the_node_in_the_callers_mount_namespace,
+    report_names_the_denied_call_and_the_status_comes_back,
+    a_notify_rule_answers_with_its_errno,
+    learn_writes_a_profile_that_runs_the_command_and_denies_the_rest,
+    a_hundred_concurrent_notified_calls_all_get_answered,
+    the_listener_is_not_among_the_commands_fds,
+    a_death_by_signal_comes_back_as_128_plus_n,
+    a_command_that_is_missing_exits_127_under_a_supervisor,
+    block_devices_cannot_be_allowed,
+    learn_sees_the_whole_process_tree,
+    learn_into_a_file_that_cannot_be_written_runs_nothing,
 }

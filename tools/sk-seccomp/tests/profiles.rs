@@ -15,7 +15,6 @@ fn both(test: &str) -> Option<[String; 2]> {
     Some([json.to_string_lossy().into_owned(), "docker-default".into()])
 }
 
-#[test]
 fn a_busybox_shell_and_a_debian_command_work_under_docker_default() {
     let Some(profiles) = both("a_busybox_shell_and_a_debian_command_work_under_docker_default")
     else {
@@ -56,7 +55,6 @@ fn without_sys_admin(args: &[&str]) -> sk_testkit::Output {
     run(no_core(&mut c))
 }
 
-#[test]
 fn unshare_keyctl_and_mount_are_denied_without_cap_sys_admin() {
     let name = "unshare_keyctl_and_mount_are_denied_without_cap_sys_admin";
     if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
@@ -131,7 +129,6 @@ fn probes() -> Vec<String> {
     ]
 }
 
-#[test]
 fn the_preset_and_the_file_decide_the_same_on_probe_syscalls() {
     let name = "the_preset_and_the_file_decide_the_same_on_probe_syscalls";
     if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
@@ -196,7 +193,6 @@ fn rule_set(d: &Decided) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
 fn the_preset_matches_the_file_entry_for_entry_on_every_capability_set() {
     let Some(json) =
         docker_json("the_preset_matches_the_file_entry_for_entry_on_every_capability_set")
@@ -256,7 +252,6 @@ fn the_preset_matches_the_file_entry_for_entry_on_every_capability_set() {
     }
 }
 
-#[test]
 fn command_line_rules_replace_the_profiles_rules_for_their_calls() {
     let dir = Scratch::new();
     // docker-default allows mkdir; the command line kills it.
@@ -283,7 +278,6 @@ fn command_line_rules_replace_the_profiles_rules_for_their_calls() {
     assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
 }
 
-#[test]
 fn unknown_names_in_a_profile_are_skipped_with_a_note() {
     let Some(json) = docker_json("unknown_names_in_a_profile_are_skipped_with_a_note") else {
         return;
@@ -298,4 +292,13 @@ fn unknown_names_in_a_profile_are_skipped_with_a_note() {
             out.stderr
         );
     }
+}
+
+sk_testkit::tests! {
+    a_busybox_shell_and_a_debian_command_work_under_docker_default,
+    unshare_keyctl_and_mount_are_denied_without_cap_sys_admin,
+    the_preset_and_the_file_decide_the_same_on_probe_syscalls,
+    the_preset_matches_the_file_entry_for_entry_on_every_capability_set,
+    command_line_rules_replace_the_profiles_rules_for_their_calls,
+    unknown_names_in_a_profile_are_skipped_with_a_note,
 }

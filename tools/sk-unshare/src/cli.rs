@@ -2,13 +2,14 @@
 //! No system call happens here: the result is a [`Plan`] that `lib.rs`
 //! applies.
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use sk_common::cli::Common;
+pub use sk_common::mount::Propagation;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::idmap::{IdMap, IdRange};
-use crate::namespaces::NsType;
+use crate::idmap::{IdMap, IdRange, MapRequest, SetGroups};
+use crate::namespaces::{Join, NsType};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -145,27 +146,6 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Propagation {
-    Private,
-    Slave,
-    Shared,
-    Unchanged,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SetGroups {
-    Allow,
-    Deny,
-}
-
-/// An existing namespace to join.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Join {
-    pub ns: NsType,
-    pub path: PathBuf,
-}
-
 fn parse_join(spec: &str) -> Result<Join, String> {
     let (kind, place) = spec
         .split_once('=')
@@ -239,6 +219,19 @@ pub struct Plan {
 }
 
 impl Cli {
+    /// The map options, as plain values for [`IdMap::new`].
+    fn map_request(&self) -> MapRequest {
+        MapRequest {
+            root: self.map_root_user,
+            current: self.map_current_user,
+            user: self.map_user,
+            group: self.map_group,
+            users: self.map_users.clone(),
+            groups: self.map_groups.clone(),
+            setgroups: self.setgroups,
+        }
+    }
+
     /// Checks the options against each other; `euid`/`egid` are the
     /// caller's, for the maps.
     pub fn plan(&self, euid: u32, egid: u32) -> Result<Plan, String> {
@@ -288,7 +281,7 @@ impl Cli {
         if (self.monotonic.is_some() || self.boottime.is_some()) && !self.time {
             return Err("--monotonic and --boottime need a new time namespace (-T)".into());
         }
-        let idmap = IdMap::from_options(self, euid, egid)?;
+        let idmap = IdMap::new(&self.map_request(), euid, egid)?;
         if !idmap.is_empty() && !self.user {
             return Err("user and group maps need a new user namespace (-U)".into());
         }

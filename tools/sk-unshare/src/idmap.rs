@@ -6,7 +6,6 @@
 //! helper forked before the unshare, directly when it is root, otherwise
 //! through the setuid newuidmap/newgidmap programs, as util-linux does.
 
-use crate::cli::{Cli, SetGroups};
 use anyhow::anyhow;
 use nix::unistd::{ForkResult, Pid};
 use sk_common::{exit, verbose, Cannot, Result};
@@ -47,47 +46,75 @@ fn map_text(ranges: &[IdRange]) -> String {
         .collect()
 }
 
+/// Allow or deny setgroups(2) in the new user namespace.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetGroups {
+    Allow,
+    Deny,
+}
+
+/// What the map options ask for, as plain values: `-r`, `-c`,
+/// `--map-user`, `--map-group`, `--map-users`, `--map-groups`,
+/// `--setgroups`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapRequest {
+    pub root: bool,
+    pub current: bool,
+    pub user: Option<u32>,
+    pub group: Option<u32>,
+    pub users: Vec<IdRange>,
+    pub groups: Vec<IdRange>,
+    pub setgroups: Option<SetGroups>,
+}
+
+/// Refuses more ranges than the kernel takes, and ranges that overlap
+/// inside or outside.
+fn check_ranges(what: &str, ranges: &[IdRange]) -> std::result::Result<(), String> {
+    if ranges.len() > 340 {
+        return Err(format!("too many {what} ranges (the kernel takes 340)"));
+    }
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            let overlap = |x0: u32, y0: u32| {
+                (x0 as u64) < y0 as u64 + b.count as u64 && (y0 as u64) < x0 as u64 + a.count as u64
+            };
+            if overlap(a.inner, b.inner) || overlap(a.outer, b.outer) {
+                return Err(format!("{what} ranges overlap"));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl IdMap {
-    pub fn from_options(cli: &Cli, euid: u32, egid: u32) -> std::result::Result<IdMap, String> {
+    /// The maps `req` asks for, for a caller with effective ids
+    /// `euid`/`egid`.
+    pub fn new(req: &MapRequest, euid: u32, egid: u32) -> std::result::Result<IdMap, String> {
         let mut m = IdMap {
             euid,
             egid,
             ..IdMap::default()
         };
-        if cli.map_root_user {
+        if req.root {
             m.uid.push(IdRange::single(0, euid));
             m.gid.push(IdRange::single(0, egid));
         }
-        if cli.map_current_user {
+        if req.current {
             m.uid.push(IdRange::single(euid, euid));
             m.gid.push(IdRange::single(egid, egid));
         }
-        if let Some(u) = cli.map_user {
+        if let Some(u) = req.user {
             m.uid.push(IdRange::single(u, euid));
         }
-        if let Some(g) = cli.map_group {
+        if let Some(g) = req.group {
             m.gid.push(IdRange::single(g, egid));
         }
-        m.uid.extend(&cli.map_users);
-        m.gid.extend(&cli.map_groups);
-        for (what, ranges) in [("user", &m.uid), ("group", &m.gid)] {
-            if ranges.len() > 340 {
-                return Err(format!("too many {what} ranges (the kernel takes 340)"));
-            }
-            for (i, a) in ranges.iter().enumerate() {
-                for b in &ranges[i + 1..] {
-                    let overlap = |x0: u32, y0: u32, n: u32| {
-                        (x0 as u64) < y0 as u64 + b.count as u64
-                            && (y0 as u64) < x0 as u64 + n as u64
-                    };
-                    if overlap(a.inner, b.inner, a.count) || overlap(a.outer, b.outer, a.count) {
-                        return Err(format!("{what} ranges overlap"));
-                    }
-                }
-            }
-        }
-        m.setgroups = cli.setgroups;
-        if m.setgroups.is_none() && (cli.map_root_user || cli.map_current_user) {
+        m.uid.extend(&req.users);
+        m.gid.extend(&req.groups);
+        check_ranges("user", &m.uid)?;
+        check_ranges("group", &m.gid)?;
+        m.setgroups = req.setgroups;
+        if m.setgroups.is_none() && (req.root || req.current) {
             m.setgroups = Some(SetGroups::Deny);
         }
         Ok(m)
@@ -236,17 +263,22 @@ pub fn write(writer: Writer, map: &IdMap) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn map(args: &[&str], euid: u32) -> IdMap {
-        let cli =
-            Cli::try_parse_from(std::iter::once("sk-unshare").chain(args.iter().copied())).unwrap();
-        IdMap::from_options(&cli, euid, euid).unwrap()
+    fn range(inner: u32, outer: u32, count: u32) -> IdRange {
+        IdRange {
+            inner,
+            outer,
+            count,
+        }
     }
 
     #[test]
     fn map_root_user_is_self_writable() {
-        let m = map(&["-U", "-r", "true"], 1000);
+        let req = MapRequest {
+            root: true,
+            ..MapRequest::default()
+        };
+        let m = IdMap::new(&req, 1000, 1000).unwrap();
         assert_eq!(map_text(&m.uid), "0 1000 1\n");
         assert_eq!(m.setgroups, Some(SetGroups::Deny));
         assert!(m.self_writable());
@@ -254,22 +286,35 @@ mod tests {
 
     #[test]
     fn ranges_or_setgroups_allow_need_a_helper() {
-        assert!(!map(&["-U", "--map-users", "0:100000:65536", "true"], 0).self_writable());
-        assert!(!map(&["-U", "-r", "--setgroups", "allow", "true"], 0).self_writable());
+        let ranges = MapRequest {
+            users: vec![range(0, 100000, 65536)],
+            ..MapRequest::default()
+        };
+        assert!(!IdMap::new(&ranges, 0, 0).unwrap().self_writable());
+        let allow = MapRequest {
+            root: true,
+            setgroups: Some(SetGroups::Allow),
+            ..MapRequest::default()
+        };
+        assert!(!IdMap::new(&allow, 0, 0).unwrap().self_writable());
     }
 
     #[test]
     fn overlapping_ranges_are_refused() {
-        let cli = Cli::try_parse_from([
-            "sk-unshare",
-            "-U",
-            "--map-users",
-            "0:1000:10",
-            "--map-users",
-            "5:5000:10",
-            "true",
-        ])
-        .unwrap();
-        assert!(IdMap::from_options(&cli, 0, 0).is_err());
+        let req = MapRequest {
+            users: vec![range(0, 1000, 10), range(5, 5000, 10)],
+            ..MapRequest::default()
+        };
+        assert!(IdMap::new(&req, 0, 0).is_err());
+        let outside = MapRequest {
+            users: vec![range(0, 1000, 10), range(100, 1005, 10)],
+            ..MapRequest::default()
+        };
+        assert!(IdMap::new(&outside, 0, 0).is_err());
+        let apart = MapRequest {
+            users: vec![range(0, 1000, 10), range(10, 1010, 10)],
+            ..MapRequest::default()
+        };
+        assert!(IdMap::new(&apart, 0, 0).is_ok());
     }
 }

@@ -102,7 +102,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         verbose!("hostname set to {name}");
     }
     if plan.create.contains(&NsType::Mnt) {
-        propagation::set_root_propagation(plan.propagation)?;
+        sk_common::mount::set_root_propagation(plan.propagation)?;
     }
     if plan.create.contains(&NsType::Net) {
         loopback::bring_up_lo()?;

@@ -7,8 +7,14 @@ use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
 use sk_common::{fd, verbose, Cannot, Result};
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 
-use crate::cli::Join;
+/// An existing namespace to join.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Join {
+    pub ns: NsType,
+    pub path: PathBuf,
+}
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum NsType {

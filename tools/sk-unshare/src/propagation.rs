@@ -3,18 +3,8 @@
 //! made inside would appear on the host. Private is the default, as in
 //! unshare(1).
 
-use crate::cli::Propagation;
 use nix::mount::{mount, MsFlags};
 use sk_common::{verbose, Cannot, Result};
-
-pub fn set_root_propagation(p: Propagation) -> Result<()> {
-    sk_common::mount::set_root_propagation(match p {
-        Propagation::Private => MsFlags::MS_PRIVATE,
-        Propagation::Slave => MsFlags::MS_SLAVE,
-        Propagation::Shared => MsFlags::MS_SHARED,
-        Propagation::Unchanged => return Ok(()),
-    })
-}
 
 /// A /proc of the new pid namespace, for `--mount-proc`.
 pub fn mount_proc() -> Result<()> {

@@ -9,7 +9,6 @@ use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-#[test]
 fn mup_makes_the_shell_pid_1_in_new_namespaces() {
     if !need_root("mup_makes_the_shell_pid_1_in_new_namespaces") {
         return;
@@ -32,7 +31,6 @@ fn mup_makes_the_shell_pid_1_in_new_namespaces() {
     }
 }
 
-#[test]
 fn with_its_own_proc_ps_shows_only_the_container() {
     if !need_root("with_its_own_proc_ps_shows_only_the_container") {
         return;
@@ -60,7 +58,6 @@ fn with_its_own_proc_ps_shows_only_the_container() {
     );
 }
 
-#[test]
 fn hostname_is_set_inside_and_unchanged_outside() {
     if !need_root("hostname_is_set_inside_and_unchanged_outside") {
         return;
@@ -72,7 +69,6 @@ fn hostname_is_set_inside_and_unchanged_outside() {
     assert_eq!(nix::unistd::gethostname().unwrap(), host);
 }
 
-#[test]
 fn hostname_without_a_uts_namespace_is_refused() {
     let out = run(sk("sk-unshare").args(["--hostname", "x", "hostname"]));
     out.expect_code(125)
@@ -80,7 +76,6 @@ fn hostname_without_a_uts_namespace_is_refused() {
     assert!(out.stdout.is_empty());
 }
 
-#[test]
 fn a_new_net_namespace_has_only_lo_and_it_is_up() {
     if !need_root("a_new_net_namespace_has_only_lo_and_it_is_up")
         || !need_program(
@@ -100,7 +95,6 @@ fn a_new_net_namespace_has_only_lo_and_it_is_up() {
     run(sk("sk-unshare").args(["-n", "ping", "-c1", "-W2", "127.0.0.1"])).success();
 }
 
-#[test]
 fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
     let name = "joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth";
     if !need_root(name)
@@ -112,6 +106,9 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
     let ns = unique("seckun-");
     let host_if = unique("skh");
     let guest_if = unique("skg");
+    // Unique names and a subnet no route of this host overlaps: a netns
+    // or a route someone else made cannot break the test.
+    let (host_ip, guest_ip) = sk_testkit::free_subnet();
     let _cleanup = Cleanup(|| {
         sh(&format!(
             "ip link del {host_if} 2>/dev/null; ip netns del {ns} 2>/dev/null"
@@ -122,8 +119,8 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
          ip netns add {ns}
          ip link add name {host_if} type veth peer name {guest_if}
          ip link set {guest_if} netns {ns}
-         ip addr add 10.100.100.1/24 dev {host_if} && ip link set {host_if} up
-         ip netns exec {ns} ip addr add 10.100.100.2/24 dev {guest_if}
+         ip addr add {host_ip}/24 dev {host_if} && ip link set {host_if} up
+         ip netns exec {ns} ip addr add {guest_ip}/24 dev {guest_if}
          ip netns exec {ns} ip link set {guest_if} up"
     );
     sh(&setup).success();
@@ -133,7 +130,7 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
         "ping",
         "-c1",
         "-W5",
-        "10.100.100.1",
+        &host_ip,
     ]))
     .success();
     // The path form, inside a longer chain.
@@ -150,7 +147,6 @@ fn joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth() {
     .success();
 }
 
-#[test]
 fn sigterm_to_the_outer_sk_unshare_reaches_the_command() {
     if !need_root("sigterm_to_the_outer_sk_unshare_reaches_the_command") {
         return;
@@ -201,7 +197,6 @@ fn signal_after_ready(args: &[&str], sig: &str) -> i32 {
     }
 }
 
-#[test]
 fn init_reaps_orphans_and_relays_the_status() {
     if !need_root("init_reaps_orphans_and_relays_the_status") {
         return;
@@ -213,7 +208,6 @@ fn init_reaps_orphans_and_relays_the_status() {
     assert_eq!(out.stdout.trim(), "0", "zombies remain: {}", out.stdout);
 }
 
-#[test]
 fn a_command_killed_by_sigkill_gives_137() {
     if !need_root("a_command_killed_by_sigkill_gives_137") {
         return;
@@ -222,7 +216,6 @@ fn a_command_killed_by_sigkill_gives_137() {
     run(sk("sk-unshare").args(["-f", "sh", "-c", "kill -9 $$"])).expect_code(137);
 }
 
-#[test]
 fn kill_child_leaves_a_living_parents_command_alone() {
     if !need_root("kill_child_leaves_a_living_parents_command_alone") {
         return;
@@ -233,7 +226,6 @@ fn kill_child_leaves_a_living_parents_command_alone() {
     run(sk("sk-unshare").args(["-f", "--kill-child=TERM", "sh", "-c", "exit 4"])).expect_code(4);
 }
 
-#[test]
 fn kill_child_ends_the_namespace_when_sk_unshare_dies() {
     if !need_root("kill_child_ends_the_namespace_when_sk_unshare_dies") {
         return;
@@ -268,7 +260,6 @@ fn kill_child_ends_the_namespace_when_sk_unshare_dies() {
     }
 }
 
-#[test]
 fn map_root_user_as_an_unprivileged_user() {
     let name = "map_root_user_as_an_unprivileged_user";
     if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
@@ -299,7 +290,6 @@ fn map_root_user_as_an_unprivileged_user() {
     );
 }
 
-#[test]
 fn ranges_are_mapped_by_root_through_the_helper() {
     if !need_root("ranges_are_mapped_by_root_through_the_helper") {
         return;
@@ -324,7 +314,6 @@ fn ranges_are_mapped_by_root_through_the_helper() {
     );
 }
 
-#[test]
 fn only_the_standard_fds_reach_the_command() {
     if !need_root("only_the_standard_fds_reach_the_command") {
         return;
@@ -339,7 +328,6 @@ fn only_the_standard_fds_reach_the_command() {
     assert_eq!(fds, ["0", "1", "2", "3"], "leaked fds: {}", out.stdout);
 }
 
-#[test]
 fn a_time_namespace_offsets_the_boot_clock() {
     if !need_root("a_time_namespace_offsets_the_boot_clock") {
         return;
@@ -366,7 +354,6 @@ fn a_time_namespace_offsets_the_boot_clock() {
     );
 }
 
-#[test]
 fn a_mount_inside_does_not_reach_the_host() {
     if !need_root("a_mount_inside_does_not_reach_the_host") {
         return;
@@ -385,7 +372,6 @@ fn a_mount_inside_does_not_reach_the_host() {
     assert!(!dir.path().join("x").exists());
 }
 
-#[test]
 fn kernel_refusals_are_one_clear_line() {
     let name = "kernel_refusals_are_one_clear_line";
     if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
@@ -405,7 +391,6 @@ fn kernel_refusals_are_one_clear_line() {
     assert!(!marker.exists());
 }
 
-#[test]
 fn the_staying_parent_cannot_be_reached_through_proc() {
     let name = "the_staying_parent_cannot_be_reached_through_proc";
     if !need_root(name) || !need_program(name, "setpriv", "util-linux") {
@@ -431,4 +416,25 @@ fn the_staying_parent_cannot_be_reached_through_proc() {
         script,
     ]));
     assert_ne!(control.stdout, "denied\n");
+}
+
+sk_testkit::tests! {
+    mup_makes_the_shell_pid_1_in_new_namespaces: userns,
+    with_its_own_proc_ps_shows_only_the_container: userns,
+    hostname_is_set_inside_and_unchanged_outside: userns,
+    hostname_without_a_uts_namespace_is_refused,
+    a_new_net_namespace_has_only_lo_and_it_is_up: userns,
+    joining_a_netns_made_by_ip_netns_reaches_the_host_end_of_a_veth,
+    sigterm_to_the_outer_sk_unshare_reaches_the_command: userns,
+    init_reaps_orphans_and_relays_the_status: userns,
+    a_command_killed_by_sigkill_gives_137: userns,
+    kill_child_leaves_a_living_parents_command_alone: userns,
+    kill_child_ends_the_namespace_when_sk_unshare_dies: userns,
+    map_root_user_as_an_unprivileged_user,
+    ranges_are_mapped_by_root_through_the_helper,
+    only_the_standard_fds_reach_the_command: userns,
+    a_time_namespace_offsets_the_boot_clock: userns,
+    a_mount_inside_does_not_reach_the_host: userns,
+    kernel_refusals_are_one_clear_line,
+    the_staying_parent_cannot_be_reached_through_proc: userns,
 }
