@@ -34,7 +34,8 @@ pub const TOOLS: [&str; 6] = [
     "sk-aaexec",
 ];
 
-fn is_tool_word(word: &OsStr) -> bool {
+/// Whether `word` names a seckun tool (by its file name).
+pub fn is_tool_word(word: &OsStr) -> bool {
     let base = Path::new(word).file_name().unwrap_or(word);
     TOOLS.iter().any(|t| OsStr::new(t) == base)
 }

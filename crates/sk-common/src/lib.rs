@@ -20,14 +20,19 @@
 //! ```
 
 pub mod carry;
+pub mod chain;
 pub mod cli;
 pub mod error;
 pub mod exec;
 pub mod exit;
 pub mod fd;
+pub mod fds;
+pub mod init;
 pub mod log;
 pub mod mount;
 pub mod parent;
+pub mod signals;
+pub mod tty;
 
 pub use error::{Cannot, Result};
 

@@ -75,6 +75,17 @@ joins by writing its pid to cgroup.procs. What --rm costs: a fork, a process tha
 for the command's lifetime (about 1.4 MB resident), and the removal; measured here about \
 0.26 ms per run over a plain sk-cgroup (bench/cgroup.sh, bench/RESULTS.md).
 
+What the command can do to the parent of --rm: it is non-dumpable, so a command running as \
+the same user cannot ptrace it or open its fds through /proc, but a command that is root in \
+the same pid namespace (or has CAP_KILL) can SIGKILL it, and then the group stays, and the \
+command and whatever it started run on unsupervised; a command that keeps CAP_SYS_PTRACE can \
+ptrace it. The chain that avoids both: run sk-cgroup --rm right after sk-unshare -p (as in the \
+recommended chain) and drop sys_ptrace (sk-capdrop): the parent is then PID 1 of the pid \
+namespace, which the kernel shields from every signal sent from inside it, and if it dies \
+anyway the whole namespace dies with it. --die-with-parent ties the group to the caller: \
+when sk-cgroup's own parent dies, the command is killed, and with it everything in the group, \
+which is then removed.
+
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
 swap alone (v2 memory.swap.max); on v1 it is written as memory plus swap to \
@@ -119,7 +130,7 @@ pub fn main() -> Result<Infallible> {
         }
         exec::exec(&plan.command);
     }
-    match start(&group, &plan.command) {
+    match start(&group, &plan.command, plan.die_with_parent) {
         Ok((parent, child)) => {
             let code = wait_for(parent, child);
             group.remove()?;
@@ -155,9 +166,13 @@ pub fn default_name(pid: i32, pid_ns: u64) -> String {
 }
 
 /// Forks the child that joins the group and execs; the parent stays out.
-fn start(group: &Group, command: &[OsString]) -> Result<(Parent, Pid)> {
+fn start(group: &Group, command: &[OsString], die_with_parent: bool) -> Result<(Parent, Pid)> {
     let me = getpid();
-    let parent = Parent::prepare()?;
+    let mut parent = Parent::prepare()?;
+    if die_with_parent {
+        // The child is killed; the removal then kills the rest of the group.
+        parent.watch_caller(sk_common::parent::OnCallerDeath::KillChild)?;
+    }
     // Orphans of the command are reparented to us, not to init: we kill
     // them with the group, and reap them.
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;

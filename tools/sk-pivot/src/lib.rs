@@ -79,6 +79,18 @@ included; an older kernel gets only the top mount read-only. --read-only remount
 own mount only: /proc, /dev, /dev/shm and the --bind and --tmpfs mounts keep their own \
 modes.
 
+Inherited fds do not cross into NEWROOT: every fd above 2 that the caller left open is \
+closed before the command (close_range(2)), so that no directory fd leads back to the host's \
+files (runc's CVE-2024-21626). --keep-fd N lets one through (repeatable); socket activation \
+passes by itself (LISTEN_FDS, when LISTEN_PID named the chain; LISTEN_PID is set to the \
+command's pid). A kept fd that is a directory outside NEWROOT is refused (exit 125) unless \
+--unsafe-keep-dir-fd is given.
+
+/dev/tty in the minimal /dev is the node 5:0, bound from the host's node because a device \
+node on the nodev /dev tmpfs would not open: it means the opener's controlling terminal, and \
+the command has its own pty there, or none (see the TERMINAL section of sk-unshare(1): the \
+chain's first link owns the caller's terminal, and no link after it holds it).
+
 Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
 host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \
 unless it is for a pid namespace of its own; sk-pivot says so.";
@@ -131,5 +143,7 @@ pub fn main() -> Result<Infallible> {
     if let Some(dir) = &plan.chdir {
         nix::unistd::chdir(dir.as_path()).cannot_with(|| format!("chdir to {}", dir.display()))?;
     }
+    // Inherited fds end here, but the kept ones, checked against the new root.
+    sk_common::fds::crossed(&plan.keep)?;
     exec::exec(&args.command)
 }

@@ -78,6 +78,14 @@ impl Launch {
     /// Finds the command; exits 127/126 at once when it cannot be run.
     pub fn prepare(command: &[OsString]) -> Result<Launch> {
         let argv = to_cstrings(command)?;
+        // What the chain asked of the command's exec (the init, fds, the
+        // terminal, the caller's signals) is done before the filter, which
+        // might deny the calls it makes.
+        if sk_common::exec::is_link(&command[0]) {
+            sk_common::signals::restore()?;
+        } else {
+            sk_common::exec::prepare_final()?;
+        }
         let path = match carry::fd_for(&command[0]) {
             // A seckun tool that travels with the chain (see
             // sk_common::carry): its sealed copy, through /proc so that the

@@ -12,7 +12,6 @@
 
 pub mod cli;
 pub mod idmap;
-pub mod init;
 pub mod loopback;
 pub mod namespaces;
 pub mod propagation;
@@ -20,7 +19,7 @@ pub mod timens;
 
 use clap::CommandFactory;
 use nix::unistd::{getegid, geteuid};
-use sk_common::parent::{fork_and_wait, Lifeline};
+use sk_common::parent::{fork_and_wait_watching, Lifeline, OnCallerDeath};
 use sk_common::{exec, verbose, Result};
 use std::convert::Infallible;
 
@@ -34,9 +33,30 @@ SIGUSR2 and SIGWINCH to the child and exits with the child's status (128+N if it
 signal N). The same holds for a time namespace, and for --fork.
 
 The kernel delivers to PID 1 of a pid namespace only the signals it has a handler for: a \
-shell that is PID 1 ignores SIGTERM. Use --init when the command is not written to be PID 1: \
-the built-in init runs it as PID 2, forwards signals to it, reaps orphans, and exits with its \
-status.
+shell that is PID 1 ignores SIGTERM and Ctrl-C. So with a new pid namespace a minimal init is \
+PID 1 by default (as in bwrap; --init says so explicitly): it runs the command as PID 2, \
+forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it, reaps \
+orphans, and exits with its status, so Ctrl-C and SIGTERM end a command without handlers \
+(130, 143). The init is forked at the end of the chain, by the process that executes the \
+command, after every other link: it is in the same cgroup, root, capability sets and \
+profiles as the command, and keeps no fd but its signalfd, so it holds nothing the command \
+lacks. (A seccomp filter of sk-seccomp is loaded after the fork and does not apply to it.) \
+--as-pid-1 makes the command PID 1 itself, as before.
+
+--die-with-parent: the parent that stays outside the pid namespace asks the kernel for a \
+signal when its own parent (the caller) dies (PR_SET_PDEATHSIG on itself, where the command \
+cannot reach it) and then kills the namespace's PID 1, which takes every process of the \
+namespace with it, whatever they did to their own parent-death signal. The container is gone \
+as soon as the kernel has delivered the kills, rootful and rootless alike. --kill-child \
+covers the other death, that of sk-unshare's own parent process: its child (the init, \
+or the command with --as-pid-1) gets the signal; the init, PID 1, takes the namespace with \
+it. Without a new pid namespace (-f, -T), or with --as-pid-1, the signal goes to the command \
+itself, which can clear it: use -p.
+
+--join mnt=... crosses a filesystem boundary like sk-pivot: every inherited fd above 2 is \
+closed before the command except those named by --keep-fd (and socket activation's \
+LISTEN_FDS), and a kept directory outside the joined namespace's root is refused unless \
+--unsafe-keep-dir-fd.
 
 In a new mount namespace / is made recursively private first (--propagation), so that no \
 mount made inside appears on the host, and no later host mount appears inside.
@@ -63,6 +83,10 @@ pub fn main() -> Result<Infallible> {
     let joined = namespaces::open_joins(&plan.join)?;
     let writer = idmap::prepare(&plan.idmap)?;
     namespaces::join(joined)?;
+    if let Some(keep) = &plan.keep {
+        // setns(CLONE_NEWNS) moved our root: a filesystem boundary.
+        sk_common::fds::crossed(keep)?;
+    }
     namespaces::create(&plan.create, euid.is_root())?;
     idmap::write(writer, &plan.idmap)?;
     if let Some((monotonic, boottime)) = plan.time_offsets {
@@ -81,11 +105,15 @@ pub fn main() -> Result<Infallible> {
         loopback::bring_up_lo()?;
     }
 
+    if plan.init {
+        sk_common::init::request();
+    }
     if !plan.fork {
         exec::exec(&args.command);
     }
     let lifeline = Lifeline::new()?;
-    fork_and_wait(move |parent| {
+    let watch = plan.die_with_parent.then_some(OnCallerDeath::KillChild);
+    fork_and_wait_watching(watch, move |parent| {
         if let Some(sig) = plan.kill_child {
             lifeline.die_with_parent(sig)?;
         } else {
@@ -93,9 +121,6 @@ pub fn main() -> Result<Infallible> {
         }
         if plan.mount_proc {
             propagation::mount_proc()?;
-        }
-        if plan.init {
-            return init::run_init(parent, &args.command);
         }
         parent.restore_in_child()?;
         exec::exec(&args.command)
