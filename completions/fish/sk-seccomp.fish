@@ -12,6 +12,9 @@ complete -c sk-seccomp -l notify -d 'Let a supervisor decide these calls (user n
 complete -c sk-seccomp -l allow-mknod -d 'The supervisor performs mknod/mknodat of exactly these character devices for the caller (c:MAJOR:MINOR); any other device: EPERM' -r
 complete -c sk-seccomp -l learn -d 'Let every call through, record the calls of the whole process tree, and write an allow-list profile to FILE at exit (not a confinement)' -r -F
 complete -c sk-seccomp -s v -l verbose -d 'Say on stderr what the step did'
+complete -c sk-seccomp -l pty -d 'Give the command a pty of its own when stdin and stdout are a terminal and the chain is in its foreground (the default; the chain\'s first link decides)'
+complete -c sk-seccomp -l no-pty -d 'Never a pty: each stdio fd that is a terminal becomes a pipe relayed to it, and the command runs without a controlling terminal'
+complete -c sk-seccomp -l share-tty -d 'Hand the caller\'s terminal to the command as it is (UNSAFE: the command can push input into it with TIOCSTI)'
 complete -c sk-seccomp -l no-nnp -d 'Do not set no_new_privs (needs CAP_SYS_ADMIN; setuid programs then gain privileges the filter cannot take back)'
 complete -c sk-seccomp -l optimize -d 'Build the filter as a binary tree of syscall numbers (the default)'
 complete -c sk-seccomp -l no-optimize -d 'Build the filter as a linear list of syscalls'

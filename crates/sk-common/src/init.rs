@@ -52,6 +52,8 @@ pub fn fork_if_pid1(state: &State) -> Result<()> {
             // Nothing of the chain's (kept fds, the terminal channel,
             // carried tools) stays in the init: only the signalfd.
             let keep = parent.signal_fd().as_raw_fd();
+            // Told apart from the command in ps.
+            let _ = nix::sys::prctl::set_name(c"sk-init");
             fds::close_all_now_except(keep);
             verbose!("init: PID 1 runs the command as PID {child}");
             parent.wait_for(child)

@@ -56,6 +56,41 @@ use nix::unistd::ForkResult;
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
+/// The man pages' words on the terminal, fds and signals (sk-gen puts them
+/// in every page: any tool can be a chain's first link).
+pub const MAN_NOTES: &str = "\
+The chain's first link owns the caller's terminal. When a terminal is involved (a stdio fd is \
+one, or the chain has a controlling terminal), the first link forks before any other step: \
+the parent stays, outside every namespace and non-dumpable, as the relay, and is the only \
+process of the chain that holds the caller's terminal; the rest of the chain gets a pipe to \
+it instead of each stdio fd that is a terminal, so that error lines still reach the terminal.
+
+--pty (the default): when stdin and stdout are a terminal and the chain is in the terminal's \
+foreground process group, the process that executes the command opens a pty in the devpts of \
+its root (the container's, after sk-pivot: tty names it, /dev/tty means it), hands its master \
+to the relay over a socket made before the fork, and runs the command in a new session with \
+the pty as its controlling terminal. The relay puts the caller's terminal in raw mode and \
+restores it on every exit it can catch (after a SIGKILL of the relay, `stty sane` repairs the \
+terminal), passes the window size on at the start and on SIGWINCH, and exits with the chain's \
+status. An interactive shell keeps job control (Ctrl-C, Ctrl-Z and fg are the pty's), and \
+TIOCSTI from the command reaches only its own pty, even with CAP_SYS_ADMIN.
+
+--no-pty, a chain in the background, or stdin or stdout not a terminal: each stdio fd that \
+is a terminal stays a pipe relayed to it, and the command runs in a new session without a \
+controlling terminal (Ctrl-C and SIGTERM reach it through the relay). Files and pipes pass \
+untouched: a chain in a pipeline, or with its output in a file, gains no pty and no \\r\\n. \
+--share-tty gives the command the caller's terminal as it is (UNSAFE: the command can push \
+input into it with TIOCSTI, which the caller's shell runs after the container exits). These \
+three options are read from the chain's first link only.
+
+A chain that crosses a filesystem boundary (sk-pivot, sk-unshare --join mnt=...) closes \
+every inherited fd above 2 before the command, except --keep-fd N and socket activation's \
+LISTEN_FDS (when LISTEN_PID named the chain; LISTEN_PID is then set to the command's pid).
+
+The command starts with the signal dispositions and the signal mask the caller gave the \
+chain: the first link records them before Rust's runtime starts (which ignores SIGPIPE), and \
+the last exec gives them back, so `yes | head -1` prints y and no error.";
+
 /// How the chain treats the caller's terminal (the options of every tool;
 /// the chain's first link decides).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]

@@ -88,7 +88,7 @@ command's pid). A kept fd that is a directory outside NEWROOT is refused (exit 1
 
 /dev/tty in the minimal /dev is the node 5:0, bound from the host's node because a device \
 node on the nodev /dev tmpfs would not open: it means the opener's controlling terminal, and \
-the command has its own pty there, or none (see the TERMINAL section of sk-unshare(1): the \
+the command has its own pty there, or none (see TERMINAL, FDS AND SIGNALS below: the \
 chain's first link owns the caller's terminal, and no link after it holds it).
 
 Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
