@@ -81,9 +81,12 @@ fn tiocsti_from_the_command_never_reaches_the_callers_terminal() {
     let _knob = allow_tiocsti();
     let steps = r#"[["expect","after:",20]]"#;
     // The headline chain keeps CAP_SYS_ADMIN; the recommended one does not.
+    let mut rootless = words("setpriv --reuid 65534 --regid 65534 --clear-groups");
+    rootless.extend(recommended_rootless(root.path()));
     for (name, args) in [
         ("headline", headline(root.path())),
         ("recommended", recommended(root.path())),
+        ("rootless", rootless),
     ] {
         for extra in ["", "</dev/null >/dev/null 2>&1", "| cat"] {
             let out = on_a_pty(steps, &tiocsti_script(&args, extra));

@@ -160,6 +160,9 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork the terminal relay")? {
         ForkResult::Child => {
+            // Only the relay stays non-dumpable: the chain goes on as it
+            // was (a non-dumpable process cannot write its own uid_map).
+            nix::sys::prctl::set_dumpable(true).cannot("make the chain dumpable again")?;
             let mut fds = 0u8;
             for (fd, ours, theirs) in pipes {
                 drop(ours);
