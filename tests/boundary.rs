@@ -571,3 +571,77 @@ fn kill_child_does_not_depend_on_the_command() {
     let left = left_after_killing(&args, |_, tree| tree[1]);
     assert!(left.is_empty(), "alive after sk-unshare died: {left:?}");
 }
+
+#[test]
+fn sk_cgroup_rm_dies_with_its_caller_and_takes_the_group() {
+    let test = "sk_cgroup_rm_dies_with_its_caller_and_takes_the_group";
+    if !need_root(test) {
+        return;
+    }
+    let prog = match sk_testkit::c_program(test, "boundary") {
+        Some(p) => p,
+        None => return,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let line = format!(
+        "sk-cgroup --rm --die-with-parent pids=64 {} orphan > {} 2>&1; true",
+        prog.display(),
+        out.display()
+    );
+    let mut c = cmd("sh");
+    c.args(["-c", &line]).stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe: no controlling terminal.
+    unsafe {
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut caller = c.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("ready")
+    {
+        assert!(Instant::now() < deadline, "not ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let tree = descendants(caller.id() as i32);
+    // caller, sk-cgroup, the command, and the grandchild (reparented to
+    // sk-cgroup, the subreaper).
+    assert!(tree.len() >= 4, "{tree:?}");
+    let group = format!("sk-{}", tree[1]);
+    let _guard = Cleanup(|| {
+        for p in &tree[1..] {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(tree[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = caller.wait();
+    std::thread::sleep(Duration::from_secs(1));
+    let alive: Vec<i32> = tree[1..]
+        .iter()
+        .copied()
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit_once(')')
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("Z");
+            !state.is_empty() && !state.starts_with('Z')
+        })
+        .collect();
+    assert!(alive.is_empty(), "alive after the caller died: {alive:?}");
+    let left = sk_testkit::sh(&format!(
+        "find /sys/fs/cgroup -maxdepth 4 -type d -name '{group}'"
+    ));
+    assert_eq!(left.stdout, "", "the group is left");
+}
