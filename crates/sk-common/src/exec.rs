@@ -48,12 +48,36 @@ pub fn status_for(errno: Errno) -> i32 {
 pub fn first_link(mode: crate::tty::Mode) -> crate::Result<()> {
     let mut state = State::load();
     if state.started {
-        return Ok(());
+        return later_link(mode, &state);
     }
     state.started = true;
     fds::first_link(&mut state);
     crate::tty::first_link(mode, &mut state)?;
     state.store();
+    Ok(())
+}
+
+/// A terminal option on a later link cannot take effect: the first link
+/// has already decided. Say so rather than ignore it.
+fn later_link(mode: crate::tty::Mode, state: &State) -> crate::Result<()> {
+    use crate::chain::Tty;
+    use crate::tty::Mode;
+    let conflict = match mode {
+        Mode::Share => matches!(state.tty, Tty::Pty { .. } | Tty::Detach),
+        Mode::NoPty => matches!(state.tty, Tty::Pty { .. } | Tty::Share),
+        Mode::Pty => false,
+    };
+    if conflict {
+        anyhow::bail!(
+            "cannot apply --{}: the chain's first link decides about the terminal \
+             (give the option to the first sk-* tool of the chain)",
+            if mode == Mode::Share {
+                "share-tty"
+            } else {
+                "no-pty"
+            }
+        );
+    }
     Ok(())
 }
 
