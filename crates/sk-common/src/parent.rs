@@ -6,6 +6,15 @@
 //! arrive between fork and the start of forwarding; the child restores the
 //! original mask before it execs. Signals are read from a signalfd, so the
 //! forwarding is a plain loop with no async-signal-safety concerns.
+//!
+//! A staying parent is out of the command's reach only outside its pid
+//! namespace: inside, a command that keeps CAP_SYS_PTRACE can ptrace it
+//! whatever its dumpable flag says. So what enforces something
+//! (`--die-with-parent`, the terminal relay) lives in parents that stay
+//! outside. [`Parent::watch_caller`] is the caller's-death half: the engine
+//! calls it on the outermost staying parent, before its fork, when the user
+//! asked for `--die-with-parent` (with [`OnCallerDeath::KillChild`]: the
+//! child is the pid namespace's init, whose death takes the namespace).
 
 use crate::error::{Cannot, Result};
 use crate::exit;
