@@ -166,7 +166,10 @@ fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
         "{} sleep 100; echo rc=$?",
         shell_words(&headline(root.path()))
     );
-    for mode in ["", "--no-pty"] {
+    // The pty, relayed pipes, and stdio redirected (only the controlling
+    // terminal, given up: the chain stays in the foreground group).
+    let redirected = script.replacen("sleep 100;", "sleep 100 </dev/null >/dev/null 2>&1;", 1);
+    for (mode, script) in [("", &script), ("--no-pty", &script), ("", &redirected)] {
         let script = script.replacen("sk-unshare", &format!("sk-unshare {mode}"), 1);
         let out = on_a_pty(
             r#"[["sleep", 1.5], ["send", "\u0003"], ["expect", "rc=", 10]]"#,

@@ -6,13 +6,15 @@
 //! not stop a command that keeps CAP_SYS_ADMIN. So no process of the chain
 //! below its first link holds the caller's terminal:
 //!
-//! - **Who owns it: the chain's first link.** When a terminal is involved
-//!   (a stdio fd is one, or the chain has a controlling terminal), the first
-//!   link forks before anything else. The parent is the *relay*: it stays
+//! - **Who owns it: the chain's first link.** When a stdio fd is a
+//!   terminal, the first link forks before anything else. The parent is the *relay*: it stays
 //!   outside every namespace, non-dumpable, holds the caller's terminal and
 //!   relays; the child goes on with the chain, its terminal stdio fds
 //!   replaced by pipes to the relay (so error lines of later links still
-//!   reach the terminal).
+//!   reach the terminal), and the child gives up the controlling terminal
+//!   (TIOCNOTTY), so /dev/tty leads nowhere below the relay. When only the
+//!   controlling terminal is involved (every stdio fd redirected), the
+//!   first link gives it up and no relay is needed.
 //! - **pty (the default, `--pty`)**, when stdin and stdout are terminals
 //!   and the chain is in the terminal's foreground process group: the
 //!   process that executes the command opens a pty in the container's
@@ -59,11 +61,13 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 /// The man pages' words on the terminal, fds and signals (sk-gen puts them
 /// in every page: any tool can be a chain's first link).
 pub const MAN_NOTES: &str = "\
-The chain's first link owns the caller's terminal. When a terminal is involved (a stdio fd is \
-one, or the chain has a controlling terminal), the first link forks before any other step: \
-the parent stays, outside every namespace and non-dumpable, as the relay, and is the only \
-process of the chain that holds the caller's terminal; the rest of the chain gets a pipe to \
-it instead of each stdio fd that is a terminal, so that error lines still reach the terminal.
+The chain's first link owns the caller's terminal. When a stdio fd is a terminal, the first \
+link forks before any other step: the parent stays, outside every namespace and \
+non-dumpable, as the relay, and is the only process of the chain that holds the caller's \
+terminal; the rest of the chain gets a pipe to it instead of each stdio fd that is a \
+terminal, so that error lines still reach the terminal, and gives up the controlling \
+terminal (TIOCNOTTY), so that /dev/tty leads nowhere. When every stdio fd is redirected and \
+only the controlling terminal is left, the first link gives it up and nothing is relayed.
 
 --pty (the default): when stdin and stdout are a terminal and the chain is in the terminal's \
 foreground process group, the process that executes the command opens a pty in the devpts of \
@@ -119,6 +123,28 @@ fn has_controlling_tty() -> bool {
     .is_ok()
 }
 
+fn session_leader() -> bool {
+    nix::unistd::getsid(None).ok() == Some(nix::unistd::getpid())
+}
+
+/// TIOCNOTTY from a process that is not the session leader: it alone loses
+/// its controlling terminal (/dev/tty then fails with ENXIO), and stays in
+/// its session and process group.
+fn drop_controlling_tty() -> Result<()> {
+    let Ok(tty) = nix::fcntl::open(
+        "/dev/tty",
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) else {
+        return Ok(());
+    };
+    // SAFETY: TIOCNOTTY takes no argument.
+    Errno::result(unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCNOTTY) })
+        .cannot("give up the controlling terminal")?;
+    verbose!("gave up the controlling terminal");
+    Ok(())
+}
+
 fn foreground() -> bool {
     nix::unistd::tcgetpgrp(stdio(0)).ok() == Some(nix::unistd::getpgrp())
 }
@@ -132,8 +158,19 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
         return Ok(());
     }
     let ttys = [is_tty(0), is_tty(1), is_tty(2)];
-    if !ttys.contains(&true) && !has_controlling_tty() {
-        return Ok(());
+    if !ttys.contains(&true) {
+        if !has_controlling_tty() {
+            return Ok(());
+        }
+        // Only the controlling terminal (`chain </dev/null >out 2>&1` typed
+        // at a shell): dropping it is enough, and keeps the chain in the
+        // caller's process group, where Ctrl-C reaches it. A session
+        // leader cannot drop it without hanging up the session: it gets
+        // the relay.
+        if !session_leader() {
+            drop_controlling_tty()?;
+            return Ok(());
+        }
     }
     let pty = mode == Mode::Pty && ttys[0] && ttys[1] && foreground();
     // One pipe per terminal fd: (our end, the chain's end).
@@ -163,6 +200,10 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
             // Only the relay stays non-dumpable: the chain goes on as it
             // was (a non-dumpable process cannot write its own uid_map).
             nix::sys::prctl::set_dumpable(true).cannot("make the chain dumpable again")?;
+            // No process below the relay can open the caller's terminal
+            // through /dev/tty (a staying parent or the init inside could
+            // be ptraced into it).
+            drop_controlling_tty()?;
             let mut fds = 0u8;
             for (fd, ours, theirs) in pipes {
                 drop(ours);
