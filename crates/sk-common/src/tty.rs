@@ -141,7 +141,6 @@ fn drop_controlling_tty() -> Result<()> {
     // SAFETY: TIOCNOTTY takes no argument.
     Errno::result(unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCNOTTY) })
         .cannot("give up the controlling terminal")?;
-    verbose!("gave up the controlling terminal");
     Ok(())
 }
 
@@ -194,6 +193,7 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
     };
     let mut parent = Parent::prepare()?;
     parent.watch_caller(OnCallerDeath::Note)?;
+    let relay_pid = nix::unistd::getpid();
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork the terminal relay")? {
         ForkResult::Child => {
@@ -204,6 +204,11 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
             // through /dev/tty (a staying parent or the init inside could
             // be ptraced into it).
             drop_controlling_tty()?;
+            // The relay and the chain are one to the caller: when the
+            // relay dies (killed by the caller, who knows only its pid),
+            // so does the chain's first process, and --kill-child and
+            // --die-with-parent of a staying parent take it from there.
+            crate::parent::die_with_parent(nix::sys::signal::Signal::SIGKILL, relay_pid)?;
             let mut fds = 0u8;
             for (fd, ours, theirs) in pipes {
                 drop(ours);
