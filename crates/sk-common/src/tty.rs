@@ -582,7 +582,7 @@ fn open_pty() -> Result<(OwnedFd, OwnedFd)> {
         .iter()
         .find_map(|p| open_ptmx(p).ok())
         .ok_or(Errno::ENOENT)
-        .cannot("open a pty (/dev/pts/ptmx, /dev/ptmx)")?;
+        .cannot("open a pty in this root (/dev/pts/ptmx, /dev/ptmx; --no-pty does without)")?;
     // SAFETY: TIOCSPTLCK with 0 unlocks the slave; TIOCGPTPEER (Linux
     // 4.13) opens it from the master, without a path lookup.
     let slave = unsafe {

@@ -40,7 +40,9 @@ orphans, and exits with its status, so Ctrl-C and SIGTERM end a command without 
 (130, 143). The init is forked at the end of the chain, by the process that executes the \
 command, after every other link: it is in the same cgroup, root, capability sets and \
 profiles as the command, and keeps no fd but its signalfd, so it holds nothing the command \
-lacks. (A seccomp filter of sk-seccomp is loaded after the fork and does not apply to it.) \
+lacks. (Two exceptions: a seccomp filter of sk-seccomp is loaded after the fork, and an \
+AppArmor profile of sk-aaexec takes effect at the command's exec, so neither applies to the \
+init; a command would need CAP_SYS_PTRACE to make use of that.) \
 --as-pid-1 makes the command PID 1 itself, as before.
 
 --die-with-parent: the parent that stays outside the pid namespace asks the kernel for a \
