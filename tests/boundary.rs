@@ -205,35 +205,17 @@ fn a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns() {
 /// and a socket (9) of the caller's; returns what `ls /proc/self/fd` and
 /// the exit status said.
 fn fds_seen(args: &[String], keep: &[&str]) -> Output {
-    let dir = std::fs::File::open("/").unwrap();
-    let file = std::fs::File::open("/etc/hostname").unwrap();
-    let (sock, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
-    let pairs: Vec<(RawFd, RawFd)> = vec![
-        (dir.as_raw_fd(), 7),
-        (file.as_raw_fd(), 8),
-        (sock.as_raw_fd(), 9),
-    ];
+    fds_seen_with(args, keep, Path::new("/"))
+}
+
+/// [`fds_seen`] with fd 7 on directory `dir` of the host.
+fn fds_seen_with(args: &[String], keep: &[&str], dir: &Path) -> Output {
     let mut all = args.to_vec();
     let pivot = all.iter().position(|w| w == "sk-pivot").unwrap();
     for k in keep.iter().rev() {
         all.insert(pivot + 1, k.to_string());
     }
-    all.extend(words("sh -c"));
-    let mut c = chain(&all);
-    c.arg("ls /proc/self/fd | tr '\\n' ' '");
-    sk_testkit::only_own_fds(&mut c);
-    // SAFETY: dup2 is async-signal-safe; the fds live until spawn returns.
-    unsafe {
-        c.pre_exec(move || {
-            for (from, to) in &pairs {
-                if libc::dup2(*from, *to) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
-    run(&mut c)
+    fds_seen_plain(&all, dir)
 }
 
 #[test]
@@ -265,6 +247,12 @@ fn the_callers_fds_do_not_reach_the_command_unless_kept() {
     out.expect_code(125)
         .one_error_line("cannot keep fd 7: it is a directory outside the new root");
     assert!(out.stdout.is_empty());
+    // So is the new root's own directory opened on the host before the
+    // pivot: its `..` leads up the host's tree.
+    let inside = root.path().join("tmp");
+    let out = fds_seen_with(&args, &["--keep-fd", "7"], &inside);
+    out.expect_code(125)
+        .one_error_line("cannot keep fd 7: it is a directory outside the new root");
     let out = fds_seen(&args, &["--keep-fd", "7", "--unsafe-keep-dir-fd"]);
     out.success();
     assert!(out.stdout.split_whitespace().any(|f| f == "7"));
@@ -647,4 +635,88 @@ fn sk_cgroup_rm_dies_with_its_caller_and_takes_the_group() {
         "find /sys/fs/cgroup -maxdepth 4 -type d -name '{group}'"
     ));
     assert_eq!(left.stdout, "", "the group is left");
+}
+
+#[test]
+fn a_mount_namespace_join_is_a_boundary_for_fds_too() {
+    let test = "a_mount_namespace_join_is_a_boundary_for_fds_too";
+    if !need_root(test) || !need_program(test, "unshare", "util-linux") {
+        return;
+    }
+    let mut holder = cmd("unshare")
+        .args(["-m", "--propagation", "private", "sleep", "60"])
+        .spawn()
+        .unwrap();
+    let holder_pid = holder.id();
+    let _h = Cleanup(move || {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(holder_pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    });
+    // Until unshare(1) has made the namespace and exec'd sleep.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sk_testkit::ns_inode(&holder_pid.to_string(), "mnt")
+        == sk_testkit::ns_inode("self", "mnt")
+    {
+        assert!(Instant::now() < deadline, "unshare -m did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let join = [
+        "sk-unshare".to_string(),
+        "--join".into(),
+        format!("mnt={holder_pid}"),
+    ];
+    let run_with = |keep: &[&str], dir: &Path| {
+        let mut all = join.to_vec();
+        all.extend(keep.iter().map(|k| k.to_string()));
+        fds_seen_plain(&all, dir)
+    };
+    let out = run_with(&[], Path::new("/"));
+    out.success();
+    let fds: Vec<&str> = out.stdout.split_whitespace().collect();
+    assert_eq!(fds, ["0", "1", "2", "3"], "inherited fds crossed the join");
+    let out = run_with(&["--keep-fd", "8"], Path::new("/"));
+    out.success();
+    assert!(
+        out.stdout.split_whitespace().any(|f| f == "8"),
+        "{}",
+        out.stdout
+    );
+    // The caller's / belongs to the caller's mount namespace.
+    run_with(&["--keep-fd", "7"], Path::new("/"))
+        .expect_code(125)
+        .one_error_line("cannot keep fd 7");
+    let _ = holder.kill();
+    let _ = holder.wait();
+}
+
+/// The chain `args` then `sh -c 'ls /proc/self/fd'`, with fds 7 (`dir`),
+/// 8 (a file) and 9 (a socket) of the caller's.
+fn fds_seen_plain(args: &[String], dir: &Path) -> Output {
+    let dir = std::fs::File::open(dir).unwrap();
+    let file = std::fs::File::open("/etc/hostname").unwrap();
+    let (sock, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let pairs: Vec<(RawFd, RawFd)> = vec![
+        (dir.as_raw_fd(), 7),
+        (file.as_raw_fd(), 8),
+        (sock.as_raw_fd(), 9),
+    ];
+    let mut all = args.to_vec();
+    all.extend(words("sh -c"));
+    let mut c = chain(&all);
+    c.arg("ls /proc/self/fd | tr '\\n' ' '");
+    sk_testkit::only_own_fds(&mut c);
+    // SAFETY: dup2 is async-signal-safe; the fds live until spawn returns.
+    unsafe {
+        c.pre_exec(move || {
+            for (from, to) in &pairs {
+                if libc::dup2(*from, *to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    run(&mut c)
 }

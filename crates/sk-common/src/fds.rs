@@ -30,8 +30,8 @@ use crate::verbose;
 use anyhow::bail;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::stat::{fstat, stat, Mode, SFlag};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use nix::sys::stat::{fstat, Mode, SFlag};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 /// `--keep-fd` and its unsafe companion, for the links that cross a
 /// filesystem boundary.
@@ -111,21 +111,41 @@ pub fn crossed(keep: &KeepArgs) -> Result<()> {
     Ok(())
 }
 
+/// Where a directory is: its mount (the same filesystem can be mounted in
+/// two namespaces, with the same device and inode) and its inode.
+fn place(dir: BorrowedFd) -> nix::Result<(u64, u64, u64)> {
+    // SAFETY: statx of the fd itself (AT_EMPTY_PATH) into a zeroed struct.
+    unsafe {
+        let mut stx: libc::statx = std::mem::zeroed();
+        let rc = libc::statx(
+            dir.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_INO | libc::STATX_MNT_ID,
+            &mut stx,
+        );
+        Errno::result(rc)?;
+        let dev = libc::makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        Ok((dev, stx.stx_ino, stx.stx_mnt_id))
+    }
+}
+
 /// Whether directory `dir` is outside this process's root: walking `..`
 /// from inside the root stops at the root; from outside it, at the top of
-/// a tree the root is not.
+/// a tree the root is not (the detached old root after sk-pivot, the
+/// caller's mount namespace after a join).
 fn outside_root(dir: BorrowedFd) -> nix::Result<bool> {
-    let root = stat("/")?;
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let slash = nix::fcntl::open("/", flags, Mode::empty())?;
+    let root = place(slash.as_fd())?;
     let mut cur: OwnedFd = nix::fcntl::openat(dir, ".", flags, Mode::empty())?;
     for _ in 0..4096 {
-        let here = fstat(cur.as_fd())?;
-        if (here.st_dev, here.st_ino) == (root.st_dev, root.st_ino) {
+        let here = place(cur.as_fd())?;
+        if here == root {
             return Ok(false);
         }
         let up = nix::fcntl::openat(cur.as_fd(), "..", flags, Mode::empty())?;
-        let above = fstat(up.as_fd())?;
-        if (above.st_dev, above.st_ino) == (here.st_dev, here.st_ino) {
+        if place(up.as_fd())? == here {
             return Ok(true);
         }
         cur = up;

@@ -84,7 +84,10 @@ closed before the command (close_range(2)), so that no directory fd leads back t
 files (runc's CVE-2024-21626). --keep-fd N lets one through (repeatable); socket activation \
 passes by itself (LISTEN_FDS, when LISTEN_PID named the chain; LISTEN_PID is set to the \
 command's pid). A kept fd that is a directory outside NEWROOT is refused (exit 125) unless \
---unsafe-keep-dir-fd is given.
+--unsafe-keep-dir-fd is given. Outside means: not reachable from the new / on the new mounts. \
+Every directory the caller opened is outside, even one whose path is under NEWROOT: it is on \
+the caller's mount of those files, and its .. leads up the host's tree. Pass files, sockets \
+and pipes; let the command open its directories inside.
 
 /dev/tty in the minimal /dev is the node 5:0, bound from the host's node because a device \
 node on the nodev /dev tmpfs would not open: it means the opener's controlling terminal, and \
