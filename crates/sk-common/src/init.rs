@@ -54,6 +54,7 @@ pub fn fork_if_pid1(state: &State) -> Result<()> {
             let keep = parent.signal_fd().as_raw_fd();
             // Told apart from the command in ps.
             let _ = nix::sys::prctl::set_name(c"sk-init");
+            crate::signals::ignore_sigpipe();
             fds::close_all_now_except(keep);
             verbose!("init: PID 1 runs the command as PID {child}");
             parent.wait_for(child)

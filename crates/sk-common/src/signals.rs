@@ -151,6 +151,14 @@ pub fn restore() -> crate::Result<()> {
     Ok(())
 }
 
+/// Ignores SIGPIPE again, as Rust's runtime had it, in a process that
+/// stays after [`restore`] (the minimal init, a supervisor): a write to a
+/// closed pipe is then an error it handles, not its death.
+pub fn ignore_sigpipe() {
+    // SAFETY: installs SIG_IGN, no handler code involved.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

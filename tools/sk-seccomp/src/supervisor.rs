@@ -103,6 +103,9 @@ pub fn run(
     }
     .cannot("fork the command")?;
 
+    // The command got the caller's SIGPIPE (sk_common::signals); the
+    // supervisor wants EPIPE, not death, when its stderr goes away.
+    sk_common::signals::ignore_sigpipe();
     let Some(listener) = wait_for_listener(&mut parent, child, slot)? else {
         unreachable!("wait_for_listener exits when the child ends")
     };
