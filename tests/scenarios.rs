@@ -44,10 +44,12 @@ fn s1_the_headline_chain() {
     // The shell's own status is the chain's.
     out.expect_code(7);
     let text = &out.stdout;
-    assert!(text.contains("pid=1\n"), "{text}");
-    // ps sees the shell and itself (and the pipeline's wc): nothing of the host.
+    // PID 2: the minimal init of sk-unshare is PID 1.
+    assert!(text.contains("pid=2\n"), "{text}");
+    // ps sees the init, the shell and itself (and the pipeline's wc):
+    // nothing of the host.
     let procs: usize = text.lines().nth(1).unwrap().trim().parse().unwrap();
-    assert!(procs <= 3, "ps saw {procs} processes:\n{text}");
+    assert!(procs <= 4, "ps saw {procs} processes:\n{text}");
     // Only the new root and what sk-pivot mounted: no host paths.
     for mount_point in text.lines().skip(2).take_while(|l| l.starts_with('/')) {
         assert!(
@@ -254,7 +256,7 @@ fn s9_rootless_chain_as_nobody() {
         return;
     }
     out.success();
-    assert!(out.stdout.starts_with("0\npid=1\n"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("0\npid=2\n"), "{}", out.stdout);
     assert!(out.stdout.contains("Operation not permitted"));
     // A cgroup needs root's delegation: without it, one clear line.
     let out = run(&mut chain(&words(
@@ -324,7 +326,8 @@ fn s10_a_chain_in_an_execline_script() {
     )).unwrap();
     let out = run(cmd("execlineb").arg(&script));
     out.expect_code(5);
-    assert_eq!(out.stdout, "1\n");
+    // PID 1 is the minimal init.
+    assert_eq!(out.stdout, "2\n");
 }
 
 fn s10_sigterm_reaches_the_program_through_all_five_links() {

@@ -17,6 +17,9 @@ complete -c sk-seccomp -l bpf -d 'Load this raw BPF program (as --compile writes
 complete -c sk-seccomp -l bpf-fd -d 'Load the raw BPF program read from file descriptor N (closed once read)' -r
 complete -c sk-seccomp -l flag -d 'Load the filter with these flags: log (the kernel logs what it denies), spec-allow (no speculative store bypass mitigation), tsync' -r
 complete -c sk-seccomp -s v -l verbose -d 'Say on stderr what the step did'
+complete -c sk-seccomp -l pty -d 'Give the command a pty of its own when stdin and stdout are a terminal and the chain is in its foreground (the default; the chain\'s first link decides)'
+complete -c sk-seccomp -l no-pty -d 'Never a pty: each stdio fd that is a terminal becomes a pipe relayed to it, and the command runs without a controlling terminal'
+complete -c sk-seccomp -l share-tty -d 'Hand the caller\'s terminal to the command as it is (UNSAFE: the command can push input into it with TIOCSTI)'
 complete -c sk-seccomp -l no-nnp -d 'Do not set no_new_privs (needs CAP_SYS_ADMIN; setuid programs then gain privileges the filter cannot take back)'
 complete -c sk-seccomp -l optimize -d 'Build the filter as a binary tree of syscall numbers (the default)'
 complete -c sk-seccomp -l no-optimize -d 'Build the filter as a linear list of syscalls'

@@ -1,5 +1,8 @@
 complete -c sk-user -l groups -d 'Set the supplementary groups to these (names or numbers, comma-separated)' -r
 complete -c sk-user -s v -l verbose -d 'Say on stderr what the step did'
+complete -c sk-user -l pty -d 'Give the command a pty of its own when stdin and stdout are a terminal and the chain is in its foreground (the default; the chain\'s first link decides)'
+complete -c sk-user -l no-pty -d 'Never a pty: each stdio fd that is a terminal becomes a pipe relayed to it, and the command runs without a controlling terminal'
+complete -c sk-user -l share-tty -d 'Hand the caller\'s terminal to the command as it is (UNSAFE: the command can push input into it with TIOCSTI)'
 complete -c sk-user -l init-groups -d 'Set the supplementary groups to USER\'s from /etc/group, and GROUP'
 complete -c sk-user -l keep-groups -d 'Keep the supplementary groups as they are (also where setgroups is denied: a user namespace made by an unprivileged user)'
 complete -c sk-user -l keep-env -d 'Leave HOME, USER and LOGNAME as they are'

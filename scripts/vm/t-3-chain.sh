@@ -45,12 +45,13 @@ test_headline_chain_command_is_confined_by_nohosts() {
 test_headline_chain_keeps_every_links_step_under_apparmor() {
     need_chain_tools || return
     # outer allows nearly everything, so the other links show through: pid
-    # 1 of its own namespace, its own cgroup, no CAP_SYS_TIME.
+    # 2 of its own namespace (the minimal init is 1), its own cgroup, no
+    # CAP_SYS_TIME.
     run sk-unshare -mup sk-cgroup cpu=20000 sk-pivot "$ROOT" sk-capdrop sys_time sk-aaexec -p outer \
         sh -c 'echo "pid $$"; cat /proc/self/attr/current; sed -n "s/^0:://p" /proc/self/cgroup;
             date -s @$(date +%s) 2>&1 >/dev/null; cat /etc/seckun-rootfs'
     want_code 0 || return
-    want_out_has "pid 1" && want_out_has "outer (enforce)" && want_out_has "/sk-1" &&
+    want_out_has "pid 2" && want_out_has "outer (enforce)" && want_out_has "/sk-1" &&
         want_out_has "Operation not permitted" && want_out_has "inside the container root"
 }
 

@@ -31,6 +31,8 @@ use std::ffi::OsString;
 pub struct Link {
     pub tool: &'static str,
     pub verbose: bool,
+    /// What its terminal options ask for (only the first link's decide).
+    pub tty: sk_common::tty::Mode,
     pub step: Step,
 }
 
@@ -69,6 +71,9 @@ pub fn main(tool: &'static str) -> ! {
         // real exec, starts so.
         nix::sys::prctl::set_dumpable(false).cannot("make the chain non-dumpable")?;
         let start = sk_common::handoff::take_inherited()?;
+        // The links' requests of an earlier process, taken into memory now,
+        // before a step such as sk-env -i can clear the environment.
+        sk_common::chain::State::load();
         let argv: Vec<OsString> = std::env::args_os().collect();
         let chain = read::read(tool, argv)?;
         rules::check(&chain)?;

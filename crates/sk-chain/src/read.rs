@@ -45,7 +45,8 @@ fn read_link(tool: &'static str, words: &[OsString]) -> Result<(Link, Vec<OsStri
     fn link<P>(tool: &'static str, p: Parsed<P>, step: fn(P) -> Step) -> (Link, Vec<OsString>) {
         let link = Link {
             tool,
-            verbose: p.verbose,
+            verbose: p.common.verbose,
+            tty: p.common.tty_mode(),
             step: step(p.plan),
         };
         (link, p.command)

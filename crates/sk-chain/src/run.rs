@@ -27,6 +27,17 @@ pub fn run(chain: &Chain, prepared: &Prepared, start: usize) -> Result<Infallibl
         )
         .cannot("open the chain's own binary")
     })?;
+    if start == 0 {
+        // The terminal and socket activation are the first link's to take,
+        // before any step (sk_common::tty, sk_common::fds); a terminal
+        // option of a later link that cannot take effect is an error.
+        log::set_tool(chain.links[0].tool);
+        log::set_verbose(chain.links[0].verbose);
+        for link in &chain.links {
+            log::set_tool(link.tool);
+            sk_common::exec::first_link(link.tty)?;
+        }
+    }
     let ctx = Ctx {
         chain,
         prepared,
@@ -119,6 +130,11 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
         }
     }
     sk_common::handoff::close_all();
+    // What the links asked of the command's exec: the minimal init (this
+    // process forks it when it is PID 1, and goes on as the command), the
+    // inherited fds, the terminal, the caller's signals. Before the filters,
+    // which might deny the calls it makes.
+    sk_common::exec::prepare_final()?;
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Seccomp(plan), Some(Item::Seccomp(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
@@ -136,6 +152,10 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
 /// command line and the handed-down fds (sk_common::handoff).
 fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
     use std::os::unix::ffi::OsStrExt;
+    // The next process records the caller's signals as this one got them,
+    // and takes the links' requests so far.
+    sk_common::signals::restore()?;
+    sk_common::chain::State::export();
     let table = sk_common::handoff::export(i)?;
     let argv = sk_common::exec::to_cstrings(&ctx.chain.argv)?;
     let mut env: Vec<CString> = std::env::vars_os()

@@ -17,11 +17,43 @@ pub struct Common {
     /// Say on stderr what the step did
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Give the command a pty of its own when stdin and stdout are a
+    /// terminal and the chain is in its foreground (the default; the
+    /// chain's first link decides)
+    #[arg(long, overrides_with_all = ["no_pty", "share_tty"])]
+    pub pty: bool,
+
+    /// Never a pty: each stdio fd that is a terminal becomes a pipe relayed
+    /// to it, and the command runs without a controlling terminal
+    #[arg(long, overrides_with_all = ["pty", "share_tty"])]
+    pub no_pty: bool,
+
+    /// Hand the caller's terminal to the command as it is (UNSAFE: the
+    /// command can push input into it with TIOCSTI)
+    #[arg(long, overrides_with_all = ["pty", "no_pty"])]
+    pub share_tty: bool,
 }
 
 impl Common {
+    /// -v, then the chain's first-link duties ([`crate::exec::first_link`]):
+    /// call right after parsing, before any other step.
     pub fn apply(&self) {
         crate::log::set_verbose(self.verbose);
+        if let Err(e) = crate::exec::first_link(self.tty_mode()) {
+            crate::fail(&e)
+        }
+    }
+
+    /// The terminal mode the options ask for.
+    pub fn tty_mode(&self) -> crate::tty::Mode {
+        if self.share_tty {
+            crate::tty::Mode::Share
+        } else if self.no_pty {
+            crate::tty::Mode::NoPty
+        } else {
+            crate::tty::Mode::Pty
+        }
     }
 }
 
@@ -65,12 +97,13 @@ where
     }
 }
 
-/// A link of a chain as its parser read it: the step's plan, its own `-v`,
-/// and the rest of the command line (the next link, or the command).
+/// A link of a chain as its parser read it: the step's plan, its common
+/// options, and the rest of the command line (the next link, or the command).
 #[derive(Debug, Clone)]
 pub struct Parsed<P> {
     pub plan: P,
-    pub verbose: bool,
+    /// The options every tool has (-v, the terminal's).
+    pub common: Common,
     pub command: Vec<OsString>,
 }
 

@@ -1,7 +1,19 @@
 //! The last step of every tool: execve the rest of argv.
+//!
+//! Two moments of the chain are handled here for every link:
+//! - [`first_link`]: the chain's first link (no `SK_CHAIN` yet) notes
+//!   socket activation and takes the terminal ([`crate::tty::first_link`]),
+//!   before any other step. `Common::apply` calls it.
+//! - [`prepare_final`]: the process that executes the command (not another
+//!   sk-* link) does what the links asked for, in this order: the minimal
+//!   init ([`crate::init`]), the inherited fds ([`crate::fds`]), the
+//!   terminal ([`crate::tty::attach`]), `SK_CHAIN` removed, and last the
+//!   caller's signal dispositions and mask ([`crate::signals`]).
+//!   [`exec`] calls it; sk-seccomp calls it before it loads its filter.
 
+use crate::chain::State;
 use crate::cli::show_command;
-use crate::{exit, log, verbose};
+use crate::{exit, fds, log, verbose};
 use nix::errno::Errno;
 use nix::unistd::{access, AccessFlags};
 use std::ffi::{CString, OsStr, OsString};
@@ -63,6 +75,65 @@ pub fn find_in_path(name: &OsStr, path_var: Option<&OsStr>) -> std::result::Resu
     Err(if denied { Errno::EACCES } else { Errno::ENOENT })
 }
 
+/// At the chain's first link, before any other step: notes socket
+/// activation meant for the chain and forks the terminal relay when a
+/// terminal is involved (returns in the child that goes on). Later links
+/// find `SK_CHAIN` set and do nothing.
+pub fn first_link(mode: crate::tty::Mode) -> crate::Result<()> {
+    let mut state = State::load();
+    if state.started {
+        return later_link(mode, &state);
+    }
+    state.started = true;
+    fds::first_link(&mut state);
+    crate::tty::first_link(mode, &mut state)?;
+    state.store();
+    Ok(())
+}
+
+/// A terminal option on a later link cannot take effect: the first link
+/// has already decided. Say so rather than ignore it.
+fn later_link(mode: crate::tty::Mode, state: &State) -> crate::Result<()> {
+    use crate::chain::Tty;
+    use crate::tty::Mode;
+    let conflict = match mode {
+        Mode::Share => matches!(state.tty, Tty::Pty { .. } | Tty::Detach),
+        Mode::NoPty => matches!(state.tty, Tty::Pty { .. } | Tty::Share),
+        Mode::Pty => false,
+    };
+    if conflict {
+        anyhow::bail!(
+            "cannot apply --{}: the chain's first link decides about the terminal \
+             (give the option to the first sk-* tool of the chain)",
+            if mode == Mode::Share {
+                "share-tty"
+            } else {
+                "no-pty"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Whether `argv0` names another link of the chain (a seckun tool) rather
+/// than the command.
+pub fn is_link(argv0: &OsStr) -> bool {
+    crate::tools::tool_named(argv0).is_some()
+}
+
+/// Everything the links asked of the process that executes the command,
+/// to be called right before its execve (and before a seccomp filter,
+/// which might deny the calls made here). May fork (the init): returns in
+/// the process that is to execute the command.
+pub fn prepare_final() -> crate::Result<()> {
+    let state = State::load();
+    State::clear();
+    crate::init::fork_if_pid1(&state)?;
+    fds::before_exec(&state)?;
+    crate::tty::attach(&state)?;
+    crate::signals::restore()
+}
+
 /// Executes `argv` with a PATH search, replacing this process. Returns only
 /// through exit: 127 not found, 126 not executable, 125 bad argv.
 pub fn exec(argv: &[OsString]) -> ! {
@@ -71,6 +142,15 @@ pub fn exec(argv: &[OsString]) -> ! {
         Ok(_) => crate::fail(&anyhow::anyhow!("no command given")),
         Err(e) => crate::fail(&e),
     };
+    let prepared = if is_link(&argv[0]) {
+        // The next link records the caller's signals as this one got them.
+        crate::signals::restore()
+    } else {
+        prepare_final()
+    };
+    if let Err(e) = prepared {
+        crate::fail(&e);
+    }
     verbose!("executing {}", show_command(argv));
     let errno = match nix::unistd::execvp(&cargs[0], &cargs) {
         Ok(never) => match never {},

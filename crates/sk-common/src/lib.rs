@@ -3,6 +3,15 @@
 //! logging to stderr, and the small parent that stays behind when a step
 //! needs a fork (pid namespaces, cgroup cleanup, seccomp supervisors).
 //!
+//! The chain's boundary (issue 14) is kept by five modules, each saying at
+//! its top what the engine must call and when: [`signals`] (the caller's
+//! dispositions and mask, recorded before `main`), [`fds`] (inherited fds
+//! closed after a filesystem boundary), [`tty`] (the first link owns the
+//! caller's terminal: pty relay or pipes), [`init`] (the minimal PID 1,
+//! forked at the final exec) and [`parent`] (`--die-with-parent`). What the
+//! links ask of the final exec travels in [`chain::State`];
+//! [`exec::first_link`] and [`exec::prepare_final`] are the two moments.
+//!
 //! A tool is `parse -> apply -> exec`:
 //!
 //! ```no_run
@@ -20,19 +29,24 @@
 //! ```
 
 pub mod cgroup;
+pub mod chain;
 pub mod cli;
 pub mod error;
 pub mod exec;
 pub mod exit;
 pub mod fd;
+pub mod fds;
 pub mod handoff;
+pub mod init;
 pub mod inroot;
 pub mod log;
 pub mod mount;
 pub mod parent;
 pub mod reclaim;
+pub mod signals;
 pub mod test_hook;
 pub mod tools;
+pub mod tty;
 
 pub use error::{Cannot, Result};
 

@@ -6,6 +6,15 @@
 //! arrive between fork and the start of forwarding; the child restores the
 //! original mask before it execs. Signals are read from a signalfd, so the
 //! forwarding is a plain loop with no async-signal-safety concerns.
+//!
+//! A staying parent is out of the command's reach only outside its pid
+//! namespace: inside, a command that keeps CAP_SYS_PTRACE can ptrace it
+//! whatever its dumpable flag says. So what enforces something
+//! (`--die-with-parent`, the terminal relay) lives in parents that stay
+//! outside. [`Parent::watch_caller`] is the caller's-death half: the engine
+//! calls it on the outermost staying parent, before its fork, when the user
+//! asked for `--die-with-parent` (with [`OnCallerDeath::KillChild`]: the
+//! child is the pid namespace's init, whose death takes the namespace).
 
 use crate::error::{Cannot, Result};
 use crate::{exit, reclaim};
@@ -36,6 +45,30 @@ pub const FORWARDED: [Signal; 7] = [
 pub struct Parent {
     signals: SignalFd,
     old_mask: SigSet,
+    mask: SigSet,
+    /// What to do when the caller dies, once [`Parent::watch_caller`] armed it.
+    on_caller_death: Option<OnCallerDeath>,
+    caller_died: bool,
+    winch: bool,
+}
+
+/// What a staying parent does when its own parent (the caller) dies.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OnCallerDeath {
+    /// Kill the child with SIGKILL: the init of a pid namespace takes every
+    /// process of the namespace with it; `sk-cgroup --rm` then empties its
+    /// group. `--die-with-parent`.
+    KillChild,
+    /// Note it and let the owner of the loop leave (the terminal relay,
+    /// whose leaving is in turn the death of the next staying parent's
+    /// caller).
+    Note,
+}
+
+/// The parent-death signal of a staying parent: a real-time signal that
+/// nobody sends by accident, read from the signalfd like the others.
+pub fn caller_death_signal() -> i32 {
+    libc::SIGRTMIN() + 5
 }
 
 impl Parent {
@@ -61,7 +94,60 @@ impl Parent {
             .cannot("block signals for forwarding")?;
         let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .cannot("create a signalfd")?;
-        Ok(Parent { signals, old_mask })
+        Ok(Parent {
+            signals,
+            old_mask,
+            mask,
+            on_caller_death: None,
+            caller_died: false,
+            winch: false,
+        })
+    }
+
+    /// Watches this process's own parent (the caller): when it dies, the
+    /// kernel sends [`caller_death_signal`] (PR_SET_PDEATHSIG) and
+    /// [`Parent::handle_pending`] does `what`. Call before fork, in the
+    /// process that stays; the fork's child does not inherit the request.
+    ///
+    /// This is what makes `--die-with-parent` independent of the command:
+    /// the command can clear its own parent-death signal, but not this
+    /// process's, which is outside its pid namespace and non-dumpable.
+    pub fn watch_caller(&mut self, what: OnCallerDeath) -> Result<()> {
+        let caller = nix::unistd::getppid();
+        let sig = caller_death_signal();
+        // SAFETY: a copy of our own sigset with one more member.
+        let mask = unsafe {
+            let mut raw: libc::sigset_t = *self.mask.as_ref();
+            libc::sigaddset(&mut raw, sig);
+            SigSet::from_sigset_t_unchecked(raw)
+        };
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
+            .cannot("block the parent-death signal")?;
+        self.signals
+            .set_mask(&mask)
+            .cannot("add the parent-death signal to the signalfd")?;
+        self.mask = mask;
+        // SAFETY: prctl with plain integer arguments.
+        let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+        Errno::result(rc).cannot("set the parent-death signal")?;
+        self.on_caller_death = Some(what);
+        // The caller may have died before the request: then we are
+        // someone else's child already.
+        if nix::unistd::getppid() != caller {
+            self.caller_died = true;
+        }
+        Ok(())
+    }
+
+    /// Whether the caller has died (after [`Parent::watch_caller`]).
+    pub fn caller_died(&self) -> bool {
+        self.caller_died
+    }
+
+    /// Whether a SIGWINCH came since the last call (the terminal relay
+    /// passes the new size on).
+    pub fn take_winch(&mut self) -> bool {
+        std::mem::take(&mut self.winch)
     }
 
     /// In the child: gives back the signal mask the tool started with, so the
@@ -83,14 +169,25 @@ impl Parent {
     pub fn handle_pending(&mut self, child: Pid) -> Result<Option<i32>> {
         watch(child);
         let mut reap = false;
+        if self.caller_died && self.on_caller_death == Some(OnCallerDeath::KillChild) {
+            let _ = kill(child, Signal::SIGKILL);
+        }
         loop {
             match self.signals.read_signal() {
                 Ok(Some(info)) => {
                     let signo = info.ssi_signo as i32;
                     if signo == libc::SIGCHLD {
                         reap = true;
+                    } else if signo == caller_death_signal() {
+                        self.caller_died = true;
+                        if self.on_caller_death == Some(OnCallerDeath::KillChild) {
+                            let _ = kill(child, Signal::SIGKILL);
+                        }
                     } else if let Ok(sig) = Signal::try_from(signo) {
                         crate::test_hook::panic_if("parent");
+                        if sig == Signal::SIGWINCH {
+                            self.winch = true;
+                        }
                         // ESRCH: the child is already gone; its SIGCHLD
                         // is on its way.
                         let _ = kill(child, sig);
@@ -117,6 +214,9 @@ impl Parent {
     /// for a death by signal N). The one wait loop of every staying parent.
     pub fn wait(mut self, child: Pid) -> i32 {
         watch(child);
+        if self.caller_died && self.on_caller_death == Some(OnCallerDeath::KillChild) {
+            let _ = kill(child, Signal::SIGKILL);
+        }
         // The child may have ended before the signalfd saw its SIGCHLD.
         if let Ok(Some(code)) = reap_until(child) {
             return code;
@@ -189,7 +289,22 @@ pub fn fork_and_wait<F>(child_body: F) -> Result<Infallible>
 where
     F: FnOnce(Parent) -> Result<Infallible>,
 {
-    let parent = Parent::prepare()?;
+    fork_and_wait_watching(None, child_body)
+}
+
+/// [`fork_and_wait`], with the caller watched ([`Parent::watch_caller`])
+/// when `on_caller_death` says what to do at its death.
+pub fn fork_and_wait_watching<F>(
+    on_caller_death: Option<OnCallerDeath>,
+    child_body: F,
+) -> Result<Infallible>
+where
+    F: FnOnce(Parent) -> Result<Infallible>,
+{
+    let mut parent = Parent::prepare()?;
+    if let Some(what) = on_caller_death {
+        parent.watch_caller(what)?;
+    }
     let groups = reclaim::Reclaim::new()?;
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork")? {

@@ -154,6 +154,13 @@ fn man_page(tool: &Tool) -> Vec<u8> {
     if !tool.notes.trim().is_empty() {
         section(&mut out, "NOTES", tool.notes, false);
     }
+    // Every tool can be a chain's first link: the same words in each page.
+    section(
+        &mut out,
+        "TERMINAL, FDS AND SIGNALS",
+        sk_common::tty::MAN_NOTES,
+        false,
+    );
     let others: Vec<String> = TOOLS
         .iter()
         .filter(|t| t.name != tool.name)

@@ -66,7 +66,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<Plan>> {
     let plan = args.plan().map_err(anyhow::Error::msg)?;
     Ok(Parsed {
         plan,
-        verbose: args.common.verbose,
+        common: args.common.clone(),
         command: args.command,
     })
 }

@@ -76,7 +76,7 @@ pub fn command() -> clap::Command {
 /// Reads this link's words.
 pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
     let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let verbose = args.common.verbose;
+    let common = args.common.clone();
     let plan = args.plan().map_err(|e| {
         let err = cli::Cli::command().error(clap::error::ErrorKind::InvalidValue, e);
         anyhow::anyhow!(sk_common::cli::usage_line::<cli::Cli>(&err))
@@ -84,7 +84,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
     Ok(Parsed {
         command: plan.command.clone(),
         plan,
-        verbose,
+        common,
     })
 }
 

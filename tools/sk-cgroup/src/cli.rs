@@ -89,6 +89,11 @@ pub struct Cli {
     #[arg(long, value_name = "RULE")]
     pub device_rule: Vec<String>,
 
+    /// With --rm: when the caller (sk-cgroup's parent) dies, kill the
+    /// command and everything in the group, and remove it
+    #[arg(long, requires = "rm")]
+    pub die_with_parent: bool,
+
     /// The limits, then the command to run and its arguments
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
@@ -103,6 +108,7 @@ pub struct Plan {
     pub parent: Option<PathBuf>,
     pub cgroup_root: Option<PathBuf>,
     pub rm: bool,
+    pub die_with_parent: bool,
     pub command: Vec<OsString>,
 }
 
@@ -120,6 +126,7 @@ impl Cli {
             parent: self.parent.clone(),
             cgroup_root: self.cgroup_root.clone(),
             rm: self.rm,
+            die_with_parent: self.die_with_parent,
             command,
         })
     }

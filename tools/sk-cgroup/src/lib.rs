@@ -119,6 +119,17 @@ program; on a hybrid host --cgroup-root naming the cgroup2 mount puts the group,
 program, in the unified hierarchy, where the kernel checks it as well as the v1 rules. A \
 group can never allow more than its parent.
 
+What the command can do to the parent of --rm: it is non-dumpable, so a command running as \
+the same user cannot ptrace it or open its fds through /proc, but a command that is root in \
+the same pid namespace (or has CAP_KILL) can SIGKILL it, and then the group stays, and the \
+command and whatever it started run on unsupervised; a command that keeps CAP_SYS_PTRACE can \
+ptrace it. The chain that avoids both: run sk-cgroup --rm right after sk-unshare -p (as in the \
+recommended chain) and drop sys_ptrace (sk-capdrop): the parent is then PID 1 of the pid \
+namespace, which the kernel shields from every signal sent from inside it, and if it dies \
+anyway the whole namespace dies with it. --die-with-parent ties the group to the caller: \
+when sk-cgroup's own parent dies, the command is killed, and with it everything in the group, \
+which is then removed.
+
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
 swap alone (v2 memory.swap.max); on v1 it is written as memory plus swap to \
@@ -136,7 +147,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
     Ok(Parsed {
         command: plan.command.clone(),
         plan,
-        verbose: args.common.verbose,
+        common: args.common.clone(),
     })
 }
 
@@ -184,7 +195,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         }
         return Err(e);
     }
-    match start(&group, next) {
+    match start(&group, next, plan.die_with_parent) {
         Ok((parent, child)) => {
             let code = parent.wait(child);
             group.tell_why(&plan.limits, code);
@@ -254,9 +265,13 @@ fn leave(homes: &[std::os::fd::OwnedFd], pid: i32) {
 }
 
 /// Forks the child that joins the group and execs; the parent stays out.
-fn start(group: &Group, next: Next) -> Result<(Parent, Pid)> {
+fn start(group: &Group, next: Next, die_with_parent: bool) -> Result<(Parent, Pid)> {
     let me = getpid();
-    let parent = Parent::prepare()?;
+    let mut parent = Parent::prepare()?;
+    if die_with_parent {
+        // The child is killed; the removal then kills the rest of the group.
+        parent.watch_caller(sk_common::parent::OnCallerDeath::KillChild)?;
+    }
     // Orphans of the command are reparented to us, not to init: we kill
     // them with the group, and reap them.
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;

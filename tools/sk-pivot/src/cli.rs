@@ -138,6 +138,9 @@ pub struct Cli {
     #[arg(long)]
     pub resolv: bool,
 
+    #[command(flatten)]
+    pub fds: sk_common::fds::KeepArgs,
+
     /// Mount propagation of / before anything is mounted: private (nothing
     /// goes in or out) or slave (host mounts still come in)
     //
@@ -212,6 +215,8 @@ pub struct Plan {
     pub masks: Vec<PathBuf>,
     pub read_only: bool,
     pub chdir: Option<PathBuf>,
+    /// The inherited fds that may cross into NEWROOT; all others are closed.
+    pub keep: sk_common::fds::KeepArgs,
 }
 
 /// A path inside NEWROOT: absolute, and not `/` itself.
@@ -399,6 +404,7 @@ impl Cli {
             masks,
             read_only: self.read_only,
             chdir: self.chdir.clone(),
+            keep: self.fds.clone(),
         })
     }
 }

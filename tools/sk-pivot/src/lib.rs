@@ -92,6 +92,21 @@ included; an older kernel gets only the top mount read-only. --read-only remount
 own mount only: /proc, /dev, /dev/shm and the --bind and --tmpfs mounts keep their own \
 modes.
 
+Inherited fds do not cross into NEWROOT: every fd above 2 that the caller left open is \
+closed before the command (close_range(2)), so that no directory fd leads back to the host's \
+files (runc's CVE-2024-21626). --keep-fd N lets one through (repeatable); socket activation \
+passes by itself (LISTEN_FDS, when LISTEN_PID named the chain; LISTEN_PID is set to the \
+command's pid). A kept fd that is a directory outside NEWROOT is refused (exit 125) unless \
+--unsafe-keep-dir-fd is given. Outside means: not reachable from the new / on the new mounts. \
+Every directory the caller opened is outside, even one whose path is under NEWROOT: it is on \
+the caller's mount of those files, and its .. leads up the host's tree. Pass files, sockets \
+and pipes; let the command open its directories inside.
+
+/dev/tty in the minimal /dev is the node 5:0, bound from the host's node because a device \
+node on the nodev /dev tmpfs would not open: it means the opener's controlling terminal, and \
+the command has its own pty there, or none (see TERMINAL, FDS AND SIGNALS below: the \
+chain's first link owns the caller's terminal, and no link after it holds it).
+
 Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
 host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \
 unless it is for a pid namespace of its own; sk-pivot says so.";
@@ -110,7 +125,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
     let plan = args.plan(Some(&matches)).map_err(anyhow::Error::msg)?;
     Ok(Parsed {
         plan,
-        verbose: args.common.verbose,
+        common: args.common.clone(),
         command: args.command,
     })
 }
@@ -158,5 +173,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         // The same code as sk-env -C: resolved inside the new root.
         sk_common::inroot::chdir(dir)?;
     }
+    // Inherited fds end here, but the kept ones, checked against the new root.
+    sk_common::fds::crossed(&plan.keep)?;
     next()
 }

@@ -111,9 +111,8 @@ fn nothing_of_the_tool_leaks_into_the_command() {
     let Some(root) = rootfs("nothing_of_the_tool_leaks_into_the_command") else {
         return;
     };
-    // The descriptors the command gets are the ones the chain was given
-    // (the test runner may pass some down): the same with and without
-    // sk-pivot.
+    // The descriptors the command gets are among the ones the chain was
+    // given (the test runner may pass some down; sk-pivot closes them).
     let fds = |out: &sk_testkit::Output| -> Vec<String> {
         out.success();
         out.stdout.split_whitespace().map(String::from).collect()
@@ -125,7 +124,10 @@ fn nothing_of_the_tool_leaks_into_the_command() {
         "ls",
         "/proc/self/fd",
     ])));
-    assert_eq!(with, without);
+    assert!(
+        with.iter().all(|f| without.contains(f)),
+        "{with:?} {without:?}"
+    );
 }
 
 sk_testkit::tests! {

@@ -73,10 +73,12 @@ fn ps_shows_only_the_container() {
     let out = chain_sh(root.path(), &[], "ps; true");
     out.success();
     let lines: Vec<&str> = out.stdout.lines().collect();
-    // The header, the shell as PID 1, and ps itself.
-    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    // The header, sk-unshare's minimal init as PID 1, the shell as PID 2,
+    // and ps itself.
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
     assert!(lines[1].trim_start().starts_with("1 "), "{}", out.stdout);
-    assert!(lines[2].contains("ps"), "{}", out.stdout);
+    assert!(lines[2].trim_start().starts_with("2 "), "{}", out.stdout);
+    assert!(lines[3].contains("ps"), "{}", out.stdout);
 }
 
 /// The entries of a directory, by name.

@@ -57,14 +57,14 @@ pub fn command() -> clap::Command {
 /// Reads this link's words.
 pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<cli::Plan>> {
     let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let verbose = args.common.verbose;
+    let common = args.common.clone();
     let plan = args
         .plan()
         .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
     Ok(Parsed {
         command: plan.command.clone(),
         plan,
-        verbose,
+        common,
     })
 }
 

@@ -284,7 +284,7 @@ pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<Plan>> {
     let plan = args.plan().map_err(anyhow::Error::msg)?;
     Ok(Parsed {
         plan,
-        verbose: args.common.verbose,
+        common: args.common.clone(),
         command: args.command,
     })
 }

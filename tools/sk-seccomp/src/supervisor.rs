@@ -98,6 +98,9 @@ pub fn stand(
         nix::unistd::ForkResult::Parent { child } => {
             drop(theirs);
             std::mem::forget(next);
+            // The command gets the caller's SIGPIPE (sk_common::signals);
+            // the supervisor wants EPIPE, not death, when its stderr goes.
+            sk_common::signals::ignore_sigpipe();
             let listener = match receive_listener(&mut parent, child, &mine) {
                 Ok(l) => l,
                 Err(e) => {

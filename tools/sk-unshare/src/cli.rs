@@ -13,8 +13,10 @@ use crate::namespaces::{Join, NsType};
 
 const EXAMPLES: &str = "\
 Examples:
-  New mount, uts and pid namespaces; the shell is PID 1:
+  New mount, uts and pid namespaces; a minimal init is PID 1, the shell PID 2:
     sk-unshare -mup sh -c 'echo $$'
+  The shell itself as PID 1, as before (it then ignores Ctrl-C and SIGTERM):
+    sk-unshare -mup --as-pid-1 sh -c 'echo $$'
   The headline chain:
     sk-unshare -mup sk-cgroup cpu=20000 sk-pivot /tmp/myroot sk-capdrop sys_time /bin/sh
   A hostname of its own:
@@ -23,8 +25,8 @@ Examples:
     sk-unshare --join net=seckun-1 ping -c1 10.100.100.1
   Rootless, as root inside a user namespace:
     sk-unshare -U -r -m id -u
-  A minimal init as PID 1 that reaps orphans:
-    sk-unshare -mp --init --mount-proc ps -e
+  The container ends within a second of its caller, whatever it does:
+    sk-unshare -mp --die-with-parent --mount-proc ps -e
   Step by step, with what you should see: docs/tutorial.md, sections 2 (pid,
   mount and UTS namespaces), 3 (network), 9 (user) and 10 (time):
     less docs/tutorial.md
@@ -39,8 +41,8 @@ cannot be executed; 127 if it is not found; 128+N if it dies by signal N.";
     about = "Run a command in new namespaces, or in existing ones",
     long_about = "Creates new namespaces (unshare(2)) and joins existing ones (setns(2)) for \
 itself, then executes COMMAND in them. With a new or joined pid or time namespace it forks: the \
-child is PID 1 of the namespace and executes COMMAND, the parent stays outside, forwards \
-signals and exits with the child's status.",
+parent stays outside, forwards signals and exits with the child's status. In a new pid \
+namespace a minimal init is PID 1 and COMMAND PID 2 (--as-pid-1: COMMAND is PID 1).",
     after_help = EXAMPLES
 )]
 pub struct Cli {
@@ -59,7 +61,7 @@ pub struct Cli {
     /// New network namespace, with only `lo`, brought up
     #[arg(short = 'n', long)]
     pub net: bool,
-    /// New pid namespace (forks: COMMAND is PID 1)
+    /// New pid namespace (forks: a minimal init is PID 1, COMMAND PID 2)
     #[arg(short = 'p', long)]
     pub pid: bool,
     /// New user namespace
@@ -90,9 +92,23 @@ pub struct Cli {
     pub fork: bool,
 
     /// PID 1 is a minimal init that runs COMMAND as PID 2, reaps orphans and
-    /// forwards signals (needs a pid namespace)
-    #[arg(long)]
+    /// forwards signals: the default with -p, accepted for clarity
+    #[arg(long, conflicts_with = "as_pid_1")]
     pub init: bool,
+
+    /// COMMAND itself is PID 1 of the new pid namespace (no init; it then
+    /// receives only the signals it has a handler for)
+    #[arg(long)]
+    pub as_pid_1: bool,
+
+    /// When the caller (sk-unshare's parent) dies, kill the namespace's
+    /// init from outside, and with it every process of the container
+    /// (needs -p)
+    #[arg(long)]
+    pub die_with_parent: bool,
+
+    #[command(flatten)]
+    pub fds: sk_common::fds::KeepArgs,
 
     /// When the outer sk-unshare dies, send SIGNAL (default KILL) to the child
     #[arg(long, value_name = "SIGNAL", num_args = 0..=1, require_equals = true,
@@ -211,7 +227,11 @@ pub struct Plan {
     pub hostname: Option<String>,
     pub propagation: Propagation,
     pub fork: bool,
+    /// A minimal init at the final exec: a new pid namespace without --as-pid-1.
     pub init: bool,
+    pub die_with_parent: bool,
+    /// A mount namespace is joined: inherited fds are closed but these.
+    pub keep: Option<sk_common::fds::KeepArgs>,
     pub kill_child: Option<nix::sys::signal::Signal>,
     pub mount_proc: bool,
     pub idmap: IdMap,
@@ -277,6 +297,22 @@ impl Cli {
         if self.init && !pid {
             return Err("--init needs a pid namespace (-p or --join pid=...)".into());
         }
+        if self.as_pid_1 && !self.pid {
+            return Err("--as-pid-1 needs a new pid namespace (-p)".into());
+        }
+        if self.die_with_parent && !self.pid {
+            // Only the death of a namespace's init takes every process
+            // with it, whatever they did to their parent-death signal.
+            return Err("--die-with-parent needs a new pid namespace (-p)".into());
+        }
+        let joins_mnt = joins(NsType::Mnt);
+        if !joins_mnt && (!self.fds.keep_fd.is_empty() || self.fds.unsafe_keep_dir_fd) {
+            return Err(
+                "--keep-fd is for a joined mount namespace (--join mnt=...); \
+                        sk-pivot has its own"
+                    .into(),
+            );
+        }
         let time = self.time || joins(NsType::Time);
         if (self.monotonic.is_some() || self.boottime.is_some()) && !self.time {
             return Err("--monotonic and --boottime need a new time namespace (-T)".into());
@@ -296,7 +332,9 @@ impl Cli {
             hostname: self.hostname.clone(),
             propagation: self.propagation,
             fork,
-            init: self.init,
+            init: self.pid && !self.as_pid_1,
+            die_with_parent: self.die_with_parent,
+            keep: joins_mnt.then(|| self.fds.clone()),
             kill_child: self.kill_child,
             mount_proc: self.mount_proc,
             idmap,
@@ -371,9 +409,26 @@ mod tests {
     }
 
     #[test]
+    fn die_with_parent_needs_a_pid_namespace_and_keep_fd_a_mount_join() {
+        assert!(plan(&["-f", "--die-with-parent", "true"]).is_err());
+        assert!(
+            plan(&["-p", "--die-with-parent", "true"])
+                .unwrap()
+                .die_with_parent
+        );
+        assert!(plan(&["-m", "--keep-fd", "5", "true"]).is_err());
+        let p = plan(&["--join", "mnt=1", "--keep-fd", "5", "true"]).unwrap();
+        assert_eq!(p.keep.unwrap().keep_fd, [5]);
+    }
+
+    #[test]
     fn init_needs_a_pid_namespace() {
         assert!(plan(&["--init", "true"]).is_err());
         assert!(plan(&["-p", "--init", "true"]).unwrap().init);
+        assert!(plan(&["-p", "true"]).unwrap().init, "the default");
+        assert!(!plan(&["-p", "--as-pid-1", "true"]).unwrap().init);
+        assert!(Cli::try_parse_from(["sk-unshare", "-p", "--as-pid-1", "--init", "true"]).is_err());
+        assert!(plan(&["-m", "--as-pid-1", "true"]).is_err());
         assert!(plan(&["--join", "pid=1", "--init", "true"]).unwrap().fork);
     }
 

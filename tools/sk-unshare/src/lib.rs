@@ -12,7 +12,6 @@
 
 pub mod cli;
 pub mod idmap;
-pub mod init;
 pub mod loopback;
 pub mod namespaces;
 pub mod propagation;
@@ -21,7 +20,7 @@ pub mod timens;
 use clap::CommandFactory;
 use nix::unistd::{getegid, geteuid};
 use sk_common::cli::Parsed;
-use sk_common::parent::{fork_and_wait, Lifeline};
+use sk_common::parent::{fork_and_wait_watching, Lifeline, OnCallerDeath};
 use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
@@ -40,9 +39,32 @@ the OOM killer or pids.max ended the command, then empties and removes them (see
 sk-cgroup(1)).
 
 The kernel delivers to PID 1 of a pid namespace only the signals it has a handler for: a \
-shell that is PID 1 ignores SIGTERM. Use --init when the command is not written to be PID 1: \
-the built-in init runs it as PID 2, forwards signals to it, reaps orphans, and exits with its \
-status.
+shell that is PID 1 ignores SIGTERM and Ctrl-C. So with a new pid namespace a minimal init is \
+PID 1 by default (as in bwrap; --init says so explicitly): it runs the command as PID 2, \
+forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it, reaps \
+orphans, and exits with its status, so Ctrl-C and SIGTERM end a command without handlers \
+(130, 143). The init is forked at the end of the chain, by the process that executes the \
+command, after every other link: it is in the same cgroup, root, capability sets and \
+profiles as the command, and keeps no fd but its signalfd, so it holds nothing the command \
+lacks. (Two exceptions: a seccomp filter of sk-seccomp is loaded after the fork, and an \
+AppArmor profile of sk-aaexec takes effect at the command's exec, so neither applies to the \
+init; a command would need CAP_SYS_PTRACE to make use of that.) \
+--as-pid-1 makes the command PID 1 itself, as before.
+
+--die-with-parent: the parent that stays outside the pid namespace asks the kernel for a \
+signal when its own parent (the caller) dies (PR_SET_PDEATHSIG on itself, where the command \
+cannot reach it) and then kills the namespace's PID 1, which takes every process of the \
+namespace with it, whatever they did to their own parent-death signal. The container is gone \
+as soon as the kernel has delivered the kills, rootful and rootless alike. --kill-child \
+covers the other death, that of sk-unshare's own parent process: its child (the init, \
+or the command with --as-pid-1) gets the signal; the init, PID 1, takes the namespace with \
+it. Without a new pid namespace (-f, -T), or with --as-pid-1, the signal goes to the command \
+itself, which can clear it: use -p.
+
+--join mnt=... crosses a filesystem boundary like sk-pivot: every inherited fd above 2 is \
+closed before the command except those named by --keep-fd (and socket activation's \
+LISTEN_FDS), and a kept directory outside the joined namespace's root is refused unless \
+--unsafe-keep-dir-fd.
 
 In a new mount namespace / is made recursively private first (--propagation), so that no \
 mount made inside appears on the host, and no later host mount appears inside.
@@ -67,7 +89,7 @@ pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
         .map_err(anyhow::Error::msg)?;
     Ok(Parsed {
         plan,
-        verbose: args.common.verbose,
+        common: args.common.clone(),
         command: args.command,
     })
 }
@@ -79,6 +101,10 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let joined = namespaces::open_joins(&plan.join)?;
     let writer = idmap::prepare(&plan.idmap)?;
     namespaces::join(joined)?;
+    if let Some(keep) = &plan.keep {
+        // setns(CLONE_NEWNS) moved our root: a filesystem boundary.
+        sk_common::fds::crossed(keep)?;
+    }
     // The chain is not dumpable (sk_chain::main); a process writes its own
     // uid_map, gid_map and setgroups only while it is, since those files
     // belong to root otherwise. The new user namespace holds nothing but
@@ -108,12 +134,16 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         loopback::bring_up_lo()?;
     }
 
+    if plan.init {
+        sk_common::init::request();
+    }
     if !plan.fork {
         return next();
     }
     let lifeline = Lifeline::new()?;
-    let (kill_child, mount_proc, init) = (plan.kill_child, plan.mount_proc, plan.init);
-    fork_and_wait(move |parent| {
+    let (kill_child, mount_proc) = (plan.kill_child, plan.mount_proc);
+    let watch = plan.die_with_parent.then_some(OnCallerDeath::KillChild);
+    fork_and_wait_watching(watch, move |parent| {
         if let Some(sig) = kill_child {
             lifeline.die_with_parent(sig)?;
         } else {
@@ -121,9 +151,6 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         }
         if mount_proc {
             propagation::mount_proc()?;
-        }
-        if init {
-            return init::run_init(parent, next);
         }
         parent.restore_in_child()?;
         next()
