@@ -55,8 +55,8 @@ table() {
         | [.command, .median * 1000, (.times | q(0.25)) * 1000, (.times | q(0.75)) * 1000,
            .median / $b, (.times | length)] | @tsv' "${1%.csv}.json" |
         awk -F'\t' -v base="$2" '
-            BEGIN { printf "%-50s %9s %17s %7s %5s\n", "command", "median ms", "q1 - q3 ms", "ratio", "runs" }
-            { printf "%-50s %9.3f %8.3f-%-8.3f %6.2fx %5d\n", $1, $2, $3, $4, $5, $6 }
+            BEGIN { printf "%-60s %9s %17s %7s %5s\n", "command", "median ms", "q1 - q3 ms", "ratio", "runs" }
+            { printf "%-60s %9.3f %8.3f-%-8.3f %6.2fx %5d\n", $1, $2, $3, $4, $5, $6 }
             END { printf "(ratio = median / median of \"%s\")\n", base }'
 }
 
