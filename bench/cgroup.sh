@@ -10,8 +10,8 @@
 # Needs root. Leaves no cgroup behind (the groups live under one bench
 # parent, removed recursively at the end).
 . "$(dirname "$0")/lib.sh"
-need hyperfine cgcreate cgset cgexec cgdelete
-build_release -p sk-cgroup
+need hyperfine cgcreate cgset cgexec cgdelete jq
+build_release
 grp=skbench-$$
 # On tmpfs: on a disk file system the O_TRUNC of each write waits for the journal.
 tmp=$(mktemp -d -p /dev/shm)
@@ -35,11 +35,7 @@ hf "$tmp/c.csv" \
     "sk-cgroup new group" "$REL/sk-cgroup --parent /$grp pids=100 /bin/true" \
     "sk-cgroup --rm" "$REL/sk-cgroup --rm --parent /$grp pids=100 /bin/true"
 table "$tmp/c.csv" "cgexec -g pids:$grp /bin/true"
-# Medians as well: on a shared machine the means carry other people's work.
-median_of() { awk -F, -v n="$2" 'NR > 1 && $1 == n { printf "%.3f", $4 * 1000 }' "$1"; }
-echo "medians (ms):"
-awk -F, 'NR > 1 { printf "  %-40s %8.3f\n", $1, $4 * 1000 }' "$tmp/c.csv"
-for stat in mean median; do
+for stat in median; do
     fake=$(${stat}_of "$tmp/c.csv" "sk-cgroup fake tree")
     reuse=$(${stat}_of "$tmp/c.csv" "sk-cgroup reuse")
     new=$(${stat}_of "$tmp/c.csv" "sk-cgroup new group")

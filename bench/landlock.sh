@@ -1,26 +1,28 @@
 #!/bin/bash
-# The cost of the sk-landlock link in the headline chain: the chain with
-# `sk-landlock --preset container` after sk-pivot, against the same chain
-# without it, in one hyperfine run; prints the median of each and the
-# difference. Goal: at most 100 us over the chain without it. Needs root.
+# The cost of the sk-landlock link inside the fused headline chain: the
+# chain with `sk-landlock --preset container` after sk-pivot, against the
+# same chain without it, in one hyperfine run (both fused: one process
+# until /bin/true; -v of one run shows each link). Goal: the link costs at
+# most 100 us (difference of the medians). Needs root.
 . "$(dirname "$0")/lib.sh"
-need hyperfine
-build_release -p sk-unshare -p sk-cgroup -p sk-pivot -p sk-capdrop -p sk-landlock
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+need hyperfine jq
+build_release
+tmp=$(mktemp -d)
 root=$tmp/root
+trap 'remove_groups; rm -rf "$tmp"' EXIT
 "$ROOT/scripts/mkrootfs" "$root"
+cpu_parent >/dev/null
 
-before="sk-unshare -mup sk-cgroup --rm cpu=20000 sk-pivot $root"
-after="sk-capdrop sys_time /bin/true"
-echo "== the headline chain with and without sk-landlock --preset container ($RUNS runs each)"
+plain=$(headline "$root" /bin/true)
+with=${plain/ sk-capdrop / sk-landlock --preset container sk-capdrop }
+echo "== the headline chain with and without sk-landlock --preset container"
+echo "   $with"
+echo "-- how the chain with the link runs (-v):"
+"$REL"/$(echo "$with" | sed 's/\(^\| \)\(sk-[a-z]*\) /\1\2 -v /g') 2>&1 |
+    grep -e ', fused' -e ', by exec' | sed 's/^/   /'
 hf "$tmp/l.csv" \
-    "headline chain" "$REL/$before $after" \
-    "headline chain + sk-landlock" "$REL/$before sk-landlock --preset container $after"
+    "headline chain" "$REL/$plain" \
+    "headline chain + sk-landlock" "$REL/$with"
 table "$tmp/l.csv" "headline chain"
-# hyperfine's CSV: command,mean,stddev,median,...
-awk -F, 'NR > 1 { median[$1] = $4 * 1e6 }
-    END {
-        a = median["headline chain"]; b = median["headline chain + sk-landlock"]
-        printf "median: %.0f us without, %.0f us with sk-landlock: the link costs %.0f us %s\n",
-            a, b, b - a, (b - a <= 100 ? "(goal met)" : "(goal: <= 100 us)")
-    }' "$tmp/l.csv"
+awk -v a="$(median_of "$tmp/l.csv" "headline chain")" -v b="$(median_of "$tmp/l.csv" "headline chain + sk-landlock")" \
+    'BEGIN { d = (b - a) * 1000; printf "sk-landlock link: %.0f us over the chain without it (goal <= 100 us: %s)\n", d, (d <= 100 ? "met" : "NOT met") }'
