@@ -69,7 +69,6 @@ fn tiocsti_script(chain: &[String], extra: &str) -> String {
     )
 }
 
-#[test]
 fn tiocsti_from_the_command_never_reaches_the_callers_terminal() {
     let test = "tiocsti_from_the_command_never_reaches_the_callers_terminal";
     if !pty_tests_can_run(test) {
@@ -119,7 +118,6 @@ fn tiocsti_from_the_command_never_reaches_the_callers_terminal() {
     );
 }
 
-#[test]
 fn an_interactive_shell_on_its_own_pty_has_job_control() {
     let test = "an_interactive_shell_on_its_own_pty_has_job_control";
     if !pty_tests_can_run(test) {
@@ -160,7 +158,6 @@ fn an_interactive_shell_on_its_own_pty_has_job_control() {
     assert_eq!(settings[0], settings[1], "stty -g changed");
 }
 
-#[test]
 fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
     let test = "ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain";
     if !pty_tests_can_run(test) {
@@ -186,7 +183,6 @@ fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
     }
 }
 
-#[test]
 fn a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns() {
     let test = "a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns";
     if !pty_tests_can_run(test) {
@@ -225,7 +221,6 @@ fn fds_seen_with(args: &[String], keep: &[&str], dir: &Path) -> Output {
     fds_seen_plain(&all, dir)
 }
 
-#[test]
 fn the_callers_fds_do_not_reach_the_command_unless_kept() {
     let test = "the_callers_fds_do_not_reach_the_command_unless_kept";
     if !need_root(test) {
@@ -265,7 +260,6 @@ fn the_callers_fds_do_not_reach_the_command_unless_kept() {
     assert!(out.stdout.split_whitespace().any(|f| f == "7"));
 }
 
-#[test]
 fn socket_activation_passes_with_listen_pid_set_to_the_command() {
     let test = "socket_activation_passes_with_listen_pid_set_to_the_command";
     if !need_root(test) {
@@ -291,7 +285,6 @@ fn socket_activation_passes_with_listen_pid_set_to_the_command() {
     assert!(!fds.contains(&"5"), "fd 5 was not activation's: {fds:?}");
 }
 
-#[test]
 fn sigpipe_is_the_callers_yes_head_prints_y_and_no_error() {
     let test = "sigpipe_is_the_callers_yes_head_prints_y_and_no_error";
     if !need_root(test) {
@@ -332,7 +325,6 @@ fn signal_lines(c: &mut Command) -> String {
         .join("\n")
 }
 
-#[test]
 fn the_command_gets_the_callers_ignored_and_blocked_signals() {
     let test = "the_command_gets_the_callers_ignored_and_blocked_signals";
     if !need_root(test) {
@@ -384,7 +376,6 @@ fn status_after_signal(args: &[String], sig: nix::sys::signal::Signal) -> i32 {
     }
 }
 
-#[test]
 fn sigint_and_sigterm_end_sleep_in_the_headline_chain() {
     let test = "sigint_and_sigterm_end_sleep_in_the_headline_chain";
     if !need_root(test) {
@@ -521,7 +512,6 @@ fn die_with_parent(args: &[String]) -> Vec<String> {
     v
 }
 
-#[test]
 fn the_container_dies_with_its_caller_rootful() {
     let test = "the_container_dies_with_its_caller_rootful";
     if !need_root(test) {
@@ -540,7 +530,6 @@ fn the_container_dies_with_its_caller_rootful() {
     }
 }
 
-#[test]
 fn the_container_dies_with_its_caller_rootless() {
     let test = "the_container_dies_with_its_caller_rootless";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -556,7 +545,6 @@ fn the_container_dies_with_its_caller_rootless() {
     assert!(left.is_empty(), "alive a second after the caller: {left:?}");
 }
 
-#[test]
 fn kill_child_does_not_depend_on_the_command() {
     let test = "kill_child_does_not_depend_on_the_command";
     if !need_root(test) {
@@ -575,7 +563,6 @@ fn kill_child_does_not_depend_on_the_command() {
     assert!(left.is_empty(), "alive after sk-unshare died: {left:?}");
 }
 
-#[test]
 fn sk_cgroup_rm_dies_with_its_caller_and_takes_the_group() {
     let test = "sk_cgroup_rm_dies_with_its_caller_and_takes_the_group";
     if !need_root(test) {
@@ -649,7 +636,6 @@ fn sk_cgroup_rm_dies_with_its_caller_and_takes_the_group() {
     assert_eq!(left.stdout, "", "the group is left");
 }
 
-#[test]
 fn a_mount_namespace_join_is_a_boundary_for_fds_too() {
     let test = "a_mount_namespace_join_is_a_boundary_for_fds_too";
     if !need_root(test) || !need_program(test, "unshare", "util-linux") {
@@ -731,4 +717,21 @@ fn fds_seen_plain(args: &[String], dir: &Path) -> Output {
         });
     }
     run(&mut c)
+}
+
+sk_testkit::tests! {
+    tiocsti_from_the_command_never_reaches_the_callers_terminal,
+    an_interactive_shell_on_its_own_pty_has_job_control,
+    ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain,
+    a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns,
+    the_callers_fds_do_not_reach_the_command_unless_kept,
+    socket_activation_passes_with_listen_pid_set_to_the_command,
+    sigpipe_is_the_callers_yes_head_prints_y_and_no_error,
+    the_command_gets_the_callers_ignored_and_blocked_signals,
+    sigint_and_sigterm_end_sleep_in_the_headline_chain,
+    the_container_dies_with_its_caller_rootful,
+    the_container_dies_with_its_caller_rootless,
+    kill_child_does_not_depend_on_the_command,
+    sk_cgroup_rm_dies_with_its_caller_and_takes_the_group,
+    a_mount_namespace_join_is_a_boundary_for_fds_too,
 }

@@ -148,12 +148,10 @@ fn image_tools_never_run(test: &str, rootless: bool) {
     );
 }
 
-#[test]
 fn an_image_s_own_sk_tools_never_run() {
     image_tools_never_run("an_image_s_own_sk_tools_never_run", false);
 }
 
-#[test]
 fn an_image_s_own_sk_tools_never_run_rootless() {
     image_tools_never_run("an_image_s_own_sk_tools_never_run_rootless", true);
 }
@@ -197,12 +195,10 @@ fn profile_from_the_caller(test: &str, rootless: bool) {
     h.assert_nothing_ran(&out);
 }
 
-#[test]
 fn a_profile_is_read_on_the_caller_s_side() {
     profile_from_the_caller("a_profile_is_read_on_the_caller_s_side", false);
 }
 
-#[test]
 fn a_profile_is_read_on_the_caller_s_side_rootless() {
     profile_from_the_caller("a_profile_is_read_on_the_caller_s_side_rootless", true);
 }
@@ -211,7 +207,6 @@ fn a_profile_is_read_on_the_caller_s_side_rootless() {
 /// caller's side: never the image's. (This host's kernel has no AppArmor,
 /// so the chain stops there, before anything is made; the VM suite runs it
 /// where the load succeeds.)
-#[test]
 fn the_image_s_apparmor_parser_never_runs() {
     let test = "the_image_s_apparmor_parser_never_runs";
     if !need_root(test) {
@@ -235,7 +230,6 @@ fn the_image_s_apparmor_parser_never_runs() {
 /// Symlinks of the image where sk-pivot mounts its own file systems: each
 /// would move a mount elsewhere (and cover it) or let a mask miss. Refused,
 /// with one line, and nothing stays mounted.
-#[test]
 fn symlinked_kernel_mount_points_are_refused() {
     let test = "symlinked_kernel_mount_points_are_refused";
     if !need_root(test) {
@@ -270,7 +264,6 @@ fn symlinked_kernel_mount_points_are_refused() {
 
 /// `docker exec`: joining a running container's namespaces runs none of
 /// the container's own tools; the steps are the caller's.
-#[test]
 fn joining_a_running_container_runs_none_of_its_tools() {
     let test = "joining_a_running_container_runs_none_of_its_tools";
     if !need_root(test) {
@@ -321,7 +314,6 @@ fn joining_a_running_container_runs_none_of_its_tools() {
 /// The chain ends at its first program that is not a seckun tool; after a
 /// pivot that program is the root's, and what it runs is its business.
 /// -v says so.
-#[test]
 fn the_chain_ends_at_the_first_foreign_program() {
     let test = "the_chain_ends_at_the_first_foreign_program";
     if !need_root(test) {
@@ -356,7 +348,6 @@ fn cgroup_dirs_named(name: &str) -> Vec<PathBuf> {
 
 /// A bad option in any link of a six-link chain: 125, one line naming that
 /// link's tool, and nothing made (no cgroup, no mount).
-#[test]
 fn a_bad_option_in_any_link_makes_nothing() {
     let test = "a_bad_option_in_any_link_makes_nothing";
     if !need_root(test) {
@@ -407,7 +398,6 @@ fn a_bad_option_in_any_link_makes_nothing() {
 
 /// Orderings that cannot work fail before anything is made, the rule in
 /// the message.
-#[test]
 fn ordering_rules_are_checked_up_front() {
     let test = "ordering_rules_are_checked_up_front";
     if !need_root(test) {
@@ -462,7 +452,6 @@ fn ordering_rules_are_checked_up_front() {
 
 /// An error that only the new root can show (a --chdir that is not there)
 /// comes after earlier steps were made: they are undone.
-#[test]
 fn an_error_inside_the_root_leaves_nothing() {
     let test = "an_error_inside_the_root_leaves_nothing";
     if !need_root(test) {
@@ -490,7 +479,6 @@ fn an_error_inside_the_root_leaves_nothing() {
 /// The filter is loaded last, wherever sk-seccomp stands: placed before
 /// sk-pivot it does not stop the pivot (it denies pivot_root here), and the
 /// command runs under it.
-#[test]
 fn seccomp_before_pivot_still_pivots() {
     let test = "seccomp_before_pivot_still_pivots";
     if !need_root(test) {
@@ -516,7 +504,6 @@ fn seccomp_before_pivot_still_pivots() {
 
 /// Before `sk-unshare -U` too: a filter that kills unshare does not stop
 /// the chain's own unshare, and judges the command.
-#[test]
 fn seccomp_before_a_user_namespace_still_makes_it() {
     let test = "seccomp_before_a_user_namespace_still_makes_it";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -542,7 +529,6 @@ fn seccomp_before_a_user_namespace_still_makes_it() {
 
 /// The chains of the scenarios, run fused and with a real exec between
 /// every two links (SK_FUSE=0): the command finds the same process state.
-#[test]
 fn fused_and_unfused_chains_leave_the_same_process() {
     let test = "fused_and_unfused_chains_leave_the_same_process";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -606,4 +592,21 @@ fn fused_and_unfused_chains_leave_the_same_process() {
             "fused and unfused differ for: {line}"
         );
     }
+}
+
+sk_testkit::tests! {
+    an_image_s_own_sk_tools_never_run,
+    an_image_s_own_sk_tools_never_run_rootless,
+    a_profile_is_read_on_the_caller_s_side,
+    a_profile_is_read_on_the_caller_s_side_rootless,
+    the_image_s_apparmor_parser_never_runs,
+    symlinked_kernel_mount_points_are_refused,
+    joining_a_running_container_runs_none_of_its_tools,
+    the_chain_ends_at_the_first_foreign_program,
+    a_bad_option_in_any_link_makes_nothing,
+    ordering_rules_are_checked_up_front,
+    an_error_inside_the_root_leaves_nothing,
+    seccomp_before_pivot_still_pivots,
+    seccomp_before_a_user_namespace_still_makes_it,
+    fused_and_unfused_chains_leave_the_same_process,
 }

@@ -24,7 +24,6 @@ fn denied(out: &sk_testkit::Output, times: usize) {
     assert_eq!(n, times, "{n} denials instead of {times}:\n{}", out.stderr);
 }
 
-#[test]
 fn root_with_the_recommended_capabilities_cannot_write_outside_rw() {
     let test = "root_with_the_recommended_capabilities_cannot_write_outside_rw";
     if !need_root(test) {
@@ -51,7 +50,6 @@ fn root_with_the_recommended_capabilities_cannot_write_outside_rw() {
     assert!(!root.path().join("etc/x").exists());
 }
 
-#[test]
 fn the_container_preset_runs_a_busybox_shell() {
     let test = "the_container_preset_runs_a_busybox_shell";
     if !need_root(test) {
@@ -90,7 +88,6 @@ fn the_container_preset_runs_a_busybox_shell() {
     );
 }
 
-#[test]
 fn the_container_preset_runs_debians_apt_get() {
     let test = "the_container_preset_runs_debians_apt_get";
     let Some(root) = debian_root(test) else {
@@ -120,7 +117,6 @@ fn the_container_preset_runs_debians_apt_get() {
     denied(&out, 2);
 }
 
-#[test]
 fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
     let test = "an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset";
     if !need_root(test) {
@@ -154,4 +150,11 @@ fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
         out.stderr
     );
     assert!(!root.path().join("x").exists() && !root.path().join("etc/x").exists());
+}
+
+sk_testkit::tests! {
+    root_with_the_recommended_capabilities_cannot_write_outside_rw,
+    the_container_preset_runs_a_busybox_shell,
+    the_container_preset_runs_debians_apt_get,
+    an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset,
 }

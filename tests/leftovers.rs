@@ -59,7 +59,6 @@ fn root(test: &str) -> Option<Rootfs> {
     Rootfs::busybox(test)
 }
 
-#[test]
 fn a_hundred_headline_chains_leave_no_cgroup_directory() {
     let test = "a_hundred_headline_chains_leave_no_cgroup_directory";
     let Some(root) = root(test) else {
@@ -116,7 +115,6 @@ fn have_controller(c: &str) -> bool {
     })
 }
 
-#[test]
 fn the_staying_parent_says_the_oom_killer_ended_the_command() {
     let test = "the_staying_parent_says_the_oom_killer_ended_the_command";
     let Some(root) = root(test) else {
@@ -154,7 +152,6 @@ fn the_staying_parent_says_the_oom_killer_ended_the_command() {
     );
 }
 
-#[test]
 fn the_staying_parent_says_the_command_ran_into_pids_max() {
     let test = "the_staying_parent_says_the_command_ran_into_pids_max";
     let Some(root) = root(test) else {
@@ -176,7 +173,6 @@ fn the_staying_parent_says_the_command_ran_into_pids_max() {
     );
 }
 
-#[test]
 fn the_socket_to_the_parent_never_reaches_the_command() {
     let test = "the_socket_to_the_parent_never_reaches_the_command";
     let Some(root) = root(test) else {
@@ -209,7 +205,6 @@ fn host_root_device() -> (u64, u64) {
     (nix::sys::stat::major(dev), nix::sys::stat::minor(dev))
 }
 
-#[test]
 fn the_recommended_chain_keeps_mknod_refuses_the_node_and_leaves_nothing() {
     let test = "the_recommended_chain_keeps_mknod_refuses_the_node_and_leaves_nothing";
     let Some(root) = root(test) else {
@@ -243,4 +238,12 @@ fn the_recommended_chain_keeps_mknod_refuses_the_node_and_leaves_nothing() {
     for d in dirs {
         assert!(!d.exists(), "{} is left", d.display());
     }
+}
+
+sk_testkit::tests! {
+    a_hundred_headline_chains_leave_no_cgroup_directory,
+    the_staying_parent_says_the_oom_killer_ended_the_command,
+    the_staying_parent_says_the_command_ran_into_pids_max,
+    the_socket_to_the_parent_never_reaches_the_command,
+    the_recommended_chain_keeps_mknod_refuses_the_node_and_leaves_nothing,
 }

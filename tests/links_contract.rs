@@ -37,7 +37,6 @@ fn each(test: &str, check: impl Fn(&str, &dyn Fn() -> std::process::Command, &st
     }
 }
 
-#[test]
 fn exit_statuses() {
     each("exit_statuses", |tool, make, _, _| {
         run(make().args(["sh", "-c", "exit 42"])).expect_code(42);
@@ -52,7 +51,6 @@ fn exit_statuses() {
     });
 }
 
-#[test]
 fn the_command_passes_byte_for_byte() {
     use std::os::unix::ffi::OsStrExt;
     each("the_command_passes_byte_for_byte", |tool, make, _, _| {
@@ -63,7 +61,6 @@ fn the_command_passes_byte_for_byte() {
     });
 }
 
-#[test]
 fn no_descriptor_of_the_tool_reaches_the_command() {
     each(
         "no_descriptor_of_the_tool_reaches_the_command",
@@ -76,7 +73,6 @@ fn no_descriptor_of_the_tool_reaches_the_command() {
     );
 }
 
-#[test]
 fn help_has_examples_and_verbose_says_what_was_done() {
     each(
         "help_has_examples_and_verbose_says_what_was_done",
@@ -99,4 +95,11 @@ fn help_has_examples_and_verbose_says_what_was_done() {
             );
         },
     );
+}
+
+sk_testkit::tests! {
+    exit_statuses,
+    the_command_passes_byte_for_byte,
+    no_descriptor_of_the_tool_reaches_the_command,
+    help_has_examples_and_verbose_says_what_was_done,
 }

@@ -18,6 +18,7 @@
 
 #[path = "tutorial/doc.rs"]
 mod doc;
+use doc::tests::*;
 
 use doc::{Block, Step};
 use sk_testkit::{bin_dir, need_program, need_root, path_env, sh, skip, workspace, Cleanup};
@@ -277,7 +278,6 @@ fn tutorial_text() -> String {
     std::fs::read_to_string(workspace().join("docs/tutorial.md")).unwrap()
 }
 
-#[test]
 fn every_runnable_block_of_the_tutorial_gives_the_output_it_shows() {
     let test = "every_runnable_block_of_the_tutorial_gives_the_output_it_shows";
     if !need_root(test) {
@@ -372,7 +372,6 @@ fn every_runnable_block_of_the_tutorial_gives_the_output_it_shows() {
 
 /// The harness itself: a small inline document is run for real, and a
 /// deliberately wrong expected line (or exit status) fails it.
-#[test]
 fn a_wrong_expected_line_fails_the_harness() {
     let doc = "\
 ```console
@@ -415,7 +414,6 @@ $ exit 3
 
 /// The date guard lets `date` through but refuses `date -s` while
 /// CAP_SYS_TIME is effective, without touching the clock.
-#[test]
 fn the_date_guard_never_sets_the_clock() {
     let test = "the_date_guard_never_sets_the_clock";
     if !need_root(test) {
@@ -450,7 +448,6 @@ fn the_date_guard_never_sets_the_clock() {
 /// The VM suite's runner of the `console vm` blocks (scripts/vm/tutorial-run,
 /// busybox sh and awk), tried here with the host's busybox: a document that
 /// matches passes, a wrong expected line or exit status fails it.
-#[test]
 fn the_vm_runner_fails_a_wrong_expected_line() {
     let test = "the_vm_runner_fails_a_wrong_expected_line";
     if !Path::new("/bin/busybox").exists() {
@@ -507,7 +504,6 @@ $ this block is not for the VM
 /// point to the tutorial's section for that tool; the sections they name
 /// exist under the titles they give, so a renumbering cannot leave a
 /// pointer to the wrong step.
-#[test]
 fn every_tool_points_to_its_tutorial_section() {
     let text = tutorial_text();
     let headings: Vec<(u32, String)> = text
@@ -553,4 +549,19 @@ fn every_tool_points_to_its_tutorial_section() {
         }
         assert!(named > 0, "{tool}: {pointer}");
     }
+}
+
+sk_testkit::tests! {
+    every_runnable_block_of_the_tutorial_gives_the_output_it_shows,
+    a_wrong_expected_line_fails_the_harness,
+    the_date_guard_never_sets_the_clock,
+    the_vm_runner_fails_a_wrong_expected_line,
+    every_tool_points_to_its_tutorial_section,
+    blocks_and_steps_are_read_with_their_lines,
+    continuation_lines_join_the_command,
+    an_unclosed_block_or_output_before_a_command_is_an_error,
+    exact_lines_match_and_a_wrong_or_missing_line_does_not,
+    dots_match_text_in_a_line_and_any_lines_alone,
+    bounds_check_the_number_in_their_place,
+    variables_are_substituted_by_whole_name,
 }

@@ -16,7 +16,6 @@ fn caps(stdout: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
 fn nobody_with_init_groups_in_a_debian_root_has_no_capability() {
     let test = "nobody_with_init_groups_in_a_debian_root_has_no_capability";
     let Some(root) = debian_root(test) else {
@@ -63,7 +62,6 @@ fn bind_80_as_1000(test: &str, keep: &str, ambient: bool) -> Option<Output> {
     Some(run(&mut c))
 }
 
-#[test]
 fn uid_1000_holds_exactly_net_bind_service_through_the_documented_chain() {
     let test = "uid_1000_holds_exactly_net_bind_service_through_the_documented_chain";
     if !need_root(test) {
@@ -86,7 +84,6 @@ fn uid_1000_holds_exactly_net_bind_service_through_the_documented_chain() {
     assert!(out.stdout.ends_with("1000\nbound\n"), "{}", out.stdout);
 }
 
-#[test]
 fn uid_1000_without_asking_holds_nothing_and_cannot_bind_80() {
     let test = "uid_1000_without_asking_holds_nothing_and_cannot_bind_80";
     if !need_root(test) {
@@ -113,7 +110,6 @@ fn uid_1000_without_asking_holds_nothing_and_cannot_bind_80() {
     }
 }
 
-#[test]
 fn the_parent_death_signal_survives_the_switch() {
     let test = "the_parent_death_signal_survives_the_switch";
     if !need_root(test) {
@@ -163,7 +159,6 @@ fn sk_user_in(root: &Path, args: &[&str]) -> Output {
         .args(args))
 }
 
-#[test]
 fn hostile_passwd_and_group_files_give_one_line_and_125() {
     let test = "hostile_passwd_and_group_files_give_one_line_and_125";
     if !need_root(test) {
@@ -253,7 +248,6 @@ fn hostile_passwd_and_group_files_give_one_line_and_125() {
     }
 }
 
-#[test]
 fn numeric_names_are_numbers_never_names() {
     let test = "numeric_names_are_numbers_never_names";
     if !need_root(test) {
@@ -273,7 +267,6 @@ fn numeric_names_are_numbers_never_names() {
         .one_error_line("uid 1000 has no entry in /etc/passwd");
 }
 
-#[test]
 fn passwd_links_to_host_files_and_fifos_are_refused() {
     let test = "passwd_links_to_host_files_and_fifos_are_refused";
     if !need_root(test) {
@@ -321,7 +314,6 @@ fn passwd_links_to_host_files_and_fifos_are_refused() {
     refused();
 }
 
-#[test]
 fn rootless_switch_to_an_unmapped_user_is_one_line_and_no_half_switch() {
     let test = "rootless_switch_to_an_unmapped_user_is_one_line_and_no_half_switch";
     if !need_root(test) {
@@ -356,7 +348,6 @@ fn rootless_switch_to_an_unmapped_user_is_one_line_and_no_half_switch() {
     assert_eq!(out.stdout, "0\n");
 }
 
-#[test]
 fn groups_by_name_and_the_environment_in_a_debian_root() {
     let test = "groups_by_name_and_the_environment_in_a_debian_root";
     let Some(root) = debian_root(test) else {
@@ -381,4 +372,16 @@ fn groups_by_name_and_the_environment_in_a_debian_root() {
     chain(&["--groups", "adm,nosuchgroup", "nobody"])
         .expect_code(125)
         .one_error_line("sk-user: no group nosuchgroup in /etc/group");
+}
+
+sk_testkit::tests! {
+    nobody_with_init_groups_in_a_debian_root_has_no_capability,
+    uid_1000_holds_exactly_net_bind_service_through_the_documented_chain,
+    uid_1000_without_asking_holds_nothing_and_cannot_bind_80,
+    the_parent_death_signal_survives_the_switch,
+    hostile_passwd_and_group_files_give_one_line_and_125,
+    numeric_names_are_numbers_never_names,
+    passwd_links_to_host_files_and_fifos_are_refused,
+    rootless_switch_to_an_unmapped_user_is_one_line_and_no_half_switch,
+    groups_by_name_and_the_environment_in_a_debian_root,
 }

@@ -9,7 +9,6 @@ fn workload(test: &str) -> Option<std::path::PathBuf> {
     c_program(test, "workload")
 }
 
-#[test]
 fn nproc_stops_a_fork_storm_in_a_rootless_chain() {
     let test = "nproc_stops_a_fork_storm_in_a_rootless_chain";
     if !need_root(test) {
@@ -43,7 +42,6 @@ fn nproc_stops_a_fork_storm_in_a_rootless_chain() {
     assert_eq!(chain(&[]).stdout.trim(), "forked 100");
 }
 
-#[test]
 fn nproc_warns_where_it_is_not_enforced() {
     let test = "nproc_warns_where_it_is_not_enforced";
     if !need_root(test) {
@@ -57,7 +55,6 @@ fn nproc_warns_where_it_is_not_enforced() {
         .one_error_line("(--strict)");
 }
 
-#[test]
 fn nofile_16_makes_the_17th_open_fail_with_emfile() {
     let test = "nofile_16_makes_the_17th_open_fail_with_emfile";
     let Some(prog) = workload(test) else { return };
@@ -68,7 +65,6 @@ fn nofile_16_makes_the_17th_open_fail_with_emfile() {
     assert_eq!(out.stdout.trim(), "16 Too many open files");
 }
 
-#[test]
 fn core_0_leaves_no_core_file() {
     let test = "core_0_leaves_no_core_file";
     let Some(prog) = workload(test) else { return };
@@ -96,7 +92,6 @@ fn core_0_leaves_no_core_file() {
     }
 }
 
-#[test]
 fn oom_score_adj_shows_in_proc() {
     let out =
         run(sk("sk-rlimit").args(["--oom-score-adj", "500", "cat", "/proc/self/oom_score_adj"]));
@@ -120,7 +115,6 @@ fn oom_score_adj_shows_in_proc() {
     );
 }
 
-#[test]
 fn sk_env_i_gives_exactly_what_is_set() {
     let out = run(sk("sk-env")
         .args(["-i", "A=1", "env"])
@@ -135,7 +129,6 @@ fn sk_env_i_gives_exactly_what_is_set() {
     assert_eq!(out.stdout, "unset 2\n");
 }
 
-#[test]
 fn sk_env_chdir_resolves_inside_the_root() {
     let test = "sk_env_chdir_resolves_inside_the_root";
     let Some(root) = debian_root(test) else {
@@ -155,7 +148,6 @@ fn sk_env_chdir_resolves_inside_the_root() {
         .one_error_line("sk-env: cannot chdir to /no/such/dir: No such file or directory");
 }
 
-#[test]
 fn sk_env_chdir_follows_no_link_out_of_the_root() {
     let test = "sk_env_chdir_follows_no_link_out_of_the_root";
     if !need_root(test) {
@@ -187,7 +179,6 @@ fn sk_env_chdir_follows_no_link_out_of_the_root() {
     .one_error_line("cannot chdir to /hostetc");
 }
 
-#[test]
 fn bad_input_is_one_line_and_125() {
     for (tool, args) in [
         ("sk-env", &["=1", "env"][..]),
@@ -216,7 +207,6 @@ fn bad_input_is_one_line_and_125() {
     }
 }
 
-#[test]
 fn raising_a_hard_limit_without_cap_sys_resource_is_one_line() {
     let test = "raising_a_hard_limit_without_cap_sys_resource_is_one_line";
     if !need_root(test) {
@@ -232,7 +222,6 @@ fn raising_a_hard_limit_without_cap_sys_resource_is_one_line() {
     );
 }
 
-#[test]
 fn the_recommended_chain_holds_no_caller_variable() {
     let test = "the_recommended_chain_holds_no_caller_variable";
     if !need_root(test) {
@@ -275,7 +264,6 @@ fn the_recommended_chain_holds_no_caller_variable() {
     assert!(out.stdout.contains("HOSTNAME=box-2\n"), "{}", out.stdout);
 }
 
-#[test]
 fn sk_container_adds_the_user_env_rlimit_and_chdir_links() {
     let test = "sk_container_adds_the_user_env_rlimit_and_chdir_links";
     if !need_root(test) {
@@ -303,4 +291,19 @@ fn sk_container_adds_the_user_env_rlimit_and_chdir_links() {
         shown.contains(" sk-user -v nobody ") && shown.contains("sk-rlimit"),
         "{shown}"
     );
+}
+
+sk_testkit::tests! {
+    nproc_stops_a_fork_storm_in_a_rootless_chain,
+    nproc_warns_where_it_is_not_enforced,
+    nofile_16_makes_the_17th_open_fail_with_emfile,
+    core_0_leaves_no_core_file,
+    oom_score_adj_shows_in_proc,
+    sk_env_i_gives_exactly_what_is_set,
+    sk_env_chdir_resolves_inside_the_root,
+    sk_env_chdir_follows_no_link_out_of_the_root,
+    bad_input_is_one_line_and_125,
+    raising_a_hard_limit_without_cap_sys_resource_is_one_line,
+    the_recommended_chain_holds_no_caller_variable,
+    sk_container_adds_the_user_env_rlimit_and_chdir_links,
 }

@@ -255,8 +255,8 @@ pub fn substitute(line: &str, vars: &[(String, String)]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
+/// The harness's own tests (run by tests/tutorial.rs).
+pub mod tests {
     use super::*;
 
     const DOC: &str = "\
@@ -287,8 +287,7 @@ b
 ```
 ";
 
-    #[test]
-    fn blocks_and_steps_are_read_with_their_lines() {
+    pub fn blocks_and_steps_are_read_with_their_lines() {
         let b = blocks(DOC).unwrap();
         assert_eq!(b.len(), 2);
         assert_eq!(b[0].line, 5);
@@ -302,15 +301,13 @@ b
         assert!(b[1].has("as=nobody"));
     }
 
-    #[test]
-    fn continuation_lines_join_the_command() {
+    pub fn continuation_lines_join_the_command() {
         let b = blocks(DOC).unwrap();
         assert_eq!(b[1].steps[0].command, "cat <<'EOF'\na\n\nb\nEOF");
         assert_eq!(b[1].steps[0].expected, ["a", "", "b"]);
     }
 
-    #[test]
-    fn an_unclosed_block_or_output_before_a_command_is_an_error() {
+    pub fn an_unclosed_block_or_output_before_a_command_is_an_error() {
         assert!(blocks("```console\n$ true\n").is_err());
         assert!(blocks("```console\nhello\n$ true\n```\n").is_err());
         assert!(blocks("```console\n$ true\n[exit x]\n```\n").is_err());
@@ -321,8 +318,7 @@ b
         output_matches(&want, got)
     }
 
-    #[test]
-    fn exact_lines_match_and_a_wrong_or_missing_line_does_not() {
+    pub fn exact_lines_match_and_a_wrong_or_missing_line_does_not() {
         assert!(m(&["a", "b"], &["a", "b"]));
         assert!(!m(&["a", "c"], &["a", "b"]));
         assert!(!m(&["a"], &["a", "b"]));
@@ -331,8 +327,7 @@ b
         assert!(!m(&[], &["unexpected"]));
     }
 
-    #[test]
-    fn dots_match_text_in_a_line_and_any_lines_alone() {
+    pub fn dots_match_text_in_a_line_and_any_lines_alone() {
         assert!(m(&["pid ... done"], &["pid 42 done"]));
         assert!(m(&["pid ...done"], &["pid done"]));
         assert!(!m(&["pid ... done"], &["pid 42 gone"]));
@@ -345,8 +340,7 @@ b
         assert!(!m(&["first", "...", "mid"], &["first", "a", "b"]));
     }
 
-    #[test]
-    fn bounds_check_the_number_in_their_place() {
+    pub fn bounds_check_the_number_in_their_place() {
         assert!(m(&["used [<=25]% of one CPU"], &["used 19% of one CPU"]));
         assert!(m(&["used [<=25]% of one CPU"], &["used 25% of one CPU"]));
         assert!(!m(&["used [<=25]% of one CPU"], &["used 26% of one CPU"]));
@@ -356,8 +350,7 @@ b
         assert!(m(&["   [<=2] ps"], &["   2 ps"]));
     }
 
-    #[test]
-    fn variables_are_substituted_by_whole_name() {
+    pub fn variables_are_substituted_by_whole_name() {
         let vars = vec![
             ("T".to_string(), "/tmp/x".to_string()),
             ("ROOT".to_string(), "/tmp/x/root".to_string()),

@@ -143,7 +143,6 @@ fn check(test: &str, cgroup_opts: &[&str]) {
 
 /// On this machine's own layout: the v1 devices hierarchy where there is
 /// one (here), a program in the unified hierarchy on a pure v2 host.
-#[test]
 fn device_rules_refuse_a_mknoded_disk_and_keep_dev_null() {
     let test = "device_rules_refuse_a_mknoded_disk_and_keep_dev_null";
     if let Some(m) = common::mount_for("devices") {
@@ -152,7 +151,6 @@ fn device_rules_refuse_a_mknoded_disk_and_keep_dev_null() {
     check(test, &["--devices", "default"]);
 }
 
-#[test]
 fn a_v2_device_program_refuses_a_mknoded_disk_and_keeps_dev_null() {
     let test = "a_v2_device_program_refuses_a_mknoded_disk_and_keeps_dev_null";
     let Some(v2) = cgroup2_mount() else {
@@ -165,7 +163,6 @@ fn a_v2_device_program_refuses_a_mknoded_disk_and_keeps_dev_null() {
     check(test, &["--cgroup-root", &v2, "--devices", "default"]);
 }
 
-#[test]
 fn devices_none_refuses_even_mknod() {
     let test = "devices_none_refuses_even_mknod";
     let Some((s, _cleanup)) = setup(test) else {
@@ -180,7 +177,6 @@ fn devices_none_refuses_even_mknod() {
     assert_ne!(out.code(), 0);
 }
 
-#[test]
 fn every_bad_device_rule_is_125_one_line_and_makes_nothing() {
     let test = "every_bad_device_rule_is_125_one_line_and_makes_nothing";
     let Some((group, _cleanup)) = common::root_group(test) else {
@@ -212,4 +208,11 @@ fn every_bad_device_rule_is_125_one_line_and_makes_nothing() {
             "{opts:?}: a group was made"
         );
     }
+}
+
+sk_testkit::tests! {
+    device_rules_refuse_a_mknoded_disk_and_keep_dev_null,
+    a_v2_device_program_refuses_a_mknoded_disk_and_keeps_dev_null,
+    devices_none_refuses_even_mknod,
+    every_bad_device_rule_is_125_one_line_and_makes_nothing,
 }

@@ -19,7 +19,6 @@ fn refused(args: &[&str], needle: &str) {
     assert!(!marker.exists(), "the command ran after {args:?}");
 }
 
-#[test]
 fn unknown_access_names_are_refused() {
     refused(
         &["--allow", "read-file,wrte-file:/", "--exec", "/"],
@@ -32,7 +31,6 @@ fn unknown_access_names_are_refused() {
     refused(&["--preset", "desktop"], "unknown preset 'desktop'");
 }
 
-#[test]
 fn a_missing_path_is_refused_unless_optional() {
     refused(
         &[
@@ -66,7 +64,6 @@ fn a_missing_path_is_refused_unless_optional() {
     );
 }
 
-#[test]
 fn a_symlink_loop_is_refused_followed_or_not() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -83,7 +80,6 @@ fn a_symlink_loop_is_refused_followed_or_not() {
     );
 }
 
-#[test]
 fn an_empty_rule_set_needs_allow_nothing() {
     refused(&[], "no filesystem rule");
     refused(&["--bind-tcp", "80"], "no filesystem rule");
@@ -97,7 +93,6 @@ fn an_empty_rule_set_needs_allow_nothing() {
         .one_error_line("cannot execute /bin/true: Permission denied");
 }
 
-#[test]
 fn a_port_out_of_range_is_refused() {
     refused(
         &["--ro", "/", "--bind-tcp", "65536"],
@@ -107,12 +102,10 @@ fn a_port_out_of_range_is_refused() {
     refused(&["--ro", "/", "--bind-tcp", "http"], "is not a port number");
 }
 
-#[test]
 fn relative_rule_paths_are_refused() {
     refused(&["--ro", "usr"], "rule path 'usr' is not absolute");
 }
 
-#[test]
 fn options_stop_at_the_first_operand() {
     let out = run(sk("sk-landlock").args(["--ro", "/", "--exec", "/", "echo", "--rw", "/", "-v"]));
     out.success();
@@ -120,7 +113,6 @@ fn options_stop_at_the_first_operand() {
     assert_eq!(out.stderr, "");
 }
 
-#[test]
 fn exit_statuses_come_through() {
     let rules = ["--ro", "/", "--exec", "/"];
     run(sk("sk-landlock").args(rules).args(["sh", "-c", "exit 42"])).expect_code(42);
@@ -133,7 +125,6 @@ fn exit_statuses_come_through() {
         .one_error_line("Permission denied");
 }
 
-#[test]
 fn help_has_real_examples_and_print_shows_the_preset() {
     let out = run(sk("sk-landlock").arg("--help"));
     out.success();
@@ -151,7 +142,6 @@ fn help_has_real_examples_and_print_shows_the_preset() {
     }
 }
 
-#[test]
 fn nothing_of_the_tool_leaks_into_the_command() {
     // The rule paths' descriptors and the ruleset's are close-on-exec.
     let mut c = sk("sk-landlock");
@@ -172,7 +162,6 @@ fn nothing_of_the_tool_leaks_into_the_command() {
     assert_eq!(out.stdout, "0\n1\n2\n3\n", "{}", out.stderr);
 }
 
-#[test]
 fn verbose_says_what_the_domain_allows() {
     let out = run(sk("sk-landlock").args([
         "-v",
@@ -195,4 +184,18 @@ fn verbose_says_what_the_domain_allows() {
         "{}",
         out.stderr
     );
+}
+
+sk_testkit::tests! {
+    unknown_access_names_are_refused,
+    a_missing_path_is_refused_unless_optional,
+    a_symlink_loop_is_refused_followed_or_not,
+    an_empty_rule_set_needs_allow_nothing,
+    a_port_out_of_range_is_refused,
+    relative_rule_paths_are_refused,
+    options_stop_at_the_first_operand,
+    exit_statuses_come_through,
+    help_has_real_examples_and_print_shows_the_preset,
+    nothing_of_the_tool_leaks_into_the_command,
+    verbose_says_what_the_domain_allows,
 }

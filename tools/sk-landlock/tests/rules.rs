@@ -31,7 +31,6 @@ fn denied(out: &sk_testkit::Output, times: usize) {
     assert_eq!(n, times, "{n} denials instead of {times}:\n{}", out.stderr);
 }
 
-#[test]
 fn writes_outside_rw_fail_with_eacces() {
     let t = tree();
     let d = t.path().display();
@@ -57,7 +56,6 @@ fn writes_outside_rw_fail_with_eacces() {
     assert!(!t.path().join("other/sub").exists());
 }
 
-#[test]
 fn reads_outside_ro_and_rw_fail() {
     let t = tree();
     let d = t.path().display();
@@ -77,7 +75,6 @@ fn reads_outside_ro_and_rw_fail() {
     denied(&out, 3);
 }
 
-#[test]
 fn exec_outside_exec_fails() {
     let t = tree();
     let d = t.path().display();
@@ -101,7 +98,6 @@ fn exec_outside_exec_fails() {
     assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
 }
 
-#[test]
 fn bind_tcp_allows_its_port_and_refuses_the_others() {
     let name = "bind_tcp_allows_its_port_and_refuses_the_others";
     let Some(probe) = c_program(name, "tcpprobe") else {
@@ -131,7 +127,6 @@ fn bind_tcp_allows_its_port_and_refuses_the_others() {
     assert_eq!(out.stdout, "b:8081 ok\nc:8081 EACCES\n");
 }
 
-#[test]
 fn a_signal_out_of_the_domain_fails_under_scope_signal() {
     let mut outside = Command::new("sleep").arg("60").spawn().unwrap();
     let pid = outside.id();
@@ -163,7 +158,6 @@ fn a_signal_out_of_the_domain_fails_under_scope_signal() {
     assert_eq!(out.stdout, "may-signal\n", "{}", out.stderr);
 }
 
-#[test]
 fn a_rule_path_through_a_symlink_is_not_followed() {
     // The image's /srv/data -> / must not become write access to /.
     let t = tree();
@@ -194,7 +188,6 @@ fn a_rule_path_through_a_symlink_is_not_followed() {
         .one_error_line("a symbolic link is on the path");
 }
 
-#[test]
 fn abi_2_strict_with_a_network_rule_fails_naming_both_abis() {
     let t = tree();
     let marker = t.path().join("rw/ran");
@@ -215,7 +208,6 @@ fn abi_2_strict_with_a_network_rule_fails_naming_both_abis() {
     out.expect_code(125).one_error_line("truncate needs ABI 3");
 }
 
-#[test]
 fn abi_2_best_effort_applies_the_filesystem_rules_and_says_what_it_left_out() {
     let t = tree();
     let d = t.path().display();
@@ -240,7 +232,6 @@ fn abi_2_best_effort_applies_the_filesystem_rules_and_says_what_it_left_out() {
     assert_eq!(out.stdout, "rw-ok\nold\n");
 }
 
-#[test]
 fn abi_7_ro_stops_truncate() {
     let t = tree();
     let d = t.path().display();
@@ -256,7 +247,6 @@ fn abi_7_ro_stops_truncate() {
     );
 }
 
-#[test]
 fn each_feature_fails_closed_below_its_abi() {
     for (abi, option, needs) in [
         (
@@ -295,4 +285,17 @@ fn each_feature_fails_closed_below_its_abi() {
         "{}",
         out.stderr
     );
+}
+
+sk_testkit::tests! {
+    writes_outside_rw_fail_with_eacces,
+    reads_outside_ro_and_rw_fail,
+    exec_outside_exec_fails,
+    bind_tcp_allows_its_port_and_refuses_the_others,
+    a_signal_out_of_the_domain_fails_under_scope_signal,
+    a_rule_path_through_a_symlink_is_not_followed,
+    abi_2_strict_with_a_network_rule_fails_naming_both_abis,
+    abi_2_best_effort_applies_the_filesystem_rules_and_says_what_it_left_out,
+    abi_7_ro_stops_truncate,
+    each_feature_fails_closed_below_its_abi,
 }

@@ -25,7 +25,6 @@ fn try_open(path: &str) -> String {
     format!("if true < {path}; then echo OPENED {path}; else echo REFUSED {path}; fi")
 }
 
-#[test]
 fn a_node_shipped_in_the_root_does_not_open_and_dev_null_does() {
     let Some(root) = rootfs("a_node_shipped_in_the_root_does_not_open_and_dev_null_does") else {
         return;
@@ -54,7 +53,6 @@ fn a_node_shipped_in_the_root_does_not_open_and_dev_null_does() {
     assert!(out.stderr.contains("Permission denied"), "{out:?}");
 }
 
-#[test]
 fn the_new_root_is_mounted_nodev() {
     let Some(root) = rootfs("the_new_root_is_mounted_nodev") else {
         return;
@@ -75,7 +73,6 @@ fn host_nodev(dir: &Path) -> bool {
         .contains(nix::sys::statvfs::FsFlags::ST_NODEV)
 }
 
-#[test]
 fn binds_are_nodev_and_dev_bind_lets_nodes_through() {
     let name = "binds_are_nodev_and_dev_bind_lets_nodes_through";
     let Some(root) = rootfs(name) else {
@@ -110,4 +107,10 @@ fn binds_are_nodev_and_dev_bind_lets_nodes_through() {
     );
     out.success();
     assert_eq!(out.stdout, "OPENED /mnt/null-copy\n", "{out:?}");
+}
+
+sk_testkit::tests! {
+    a_node_shipped_in_the_root_does_not_open_and_dev_null_does,
+    the_new_root_is_mounted_nodev,
+    binds_are_nodev_and_dev_bind_lets_nodes_through,
 }

@@ -176,7 +176,6 @@ fn cap_sets() -> Vec<Vec<&'static str>> {
     sets
 }
 
-#[test]
 fn the_builtin_decides_like_dockers_file_except_the_listed_patches() {
     let (file, builtin) = (docker_file(), presets::docker_default());
     let mut made: BTreeMap<&str, usize> = BTreeMap::new();
@@ -210,7 +209,6 @@ fn the_builtin_decides_like_dockers_file_except_the_listed_patches() {
     assert_eq!(seen, listed, "differences made: {made:?}");
 }
 
-#[test]
 fn syscall_names_are_read_per_architecture() {
     let name = |nr: i32, arch| ScmpSyscall::from(nr).get_name_by_arch(arch).unwrap();
     assert_eq!(name(41, ScmpArch::X8664), "socket");
@@ -219,7 +217,6 @@ fn syscall_names_are_read_per_architecture() {
     assert_eq!(name(0x4000_0029, ScmpArch::X32), "socket");
 }
 
-#[test]
 fn precompiled_programs_are_the_runtime_programs() {
     let builtin = presets::docker_default();
     assert_eq!(precompiled::PROGRAMS.len(), presets::PRECOMPILED_CAPS.len());
@@ -237,7 +234,6 @@ fn precompiled_programs_are_the_runtime_programs() {
     }
 }
 
-#[test]
 fn precompiled_programs_are_only_used_where_they_apply() {
     // A set nobody compiled for, an old kernel, another architecture.
     assert!(precompiled::lookup(&host(&["CAP_SYS_BOOT"])).is_none());
@@ -255,7 +251,6 @@ fn precompiled_programs_are_only_used_where_they_apply() {
     assert_eq!(names, presets::ALL_CAPS.into_iter().collect());
 }
 
-#[test]
 fn the_builtin_loads_precompiled_or_compiles_for_other_capability_sets() {
     let test = "the_builtin_loads_precompiled_or_compiles_for_other_capability_sets";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -303,7 +298,6 @@ fn the_builtin_loads_precompiled_or_compiles_for_other_capability_sets() {
     assert!(!out.stderr.contains("precompiled"), "{}", out.stderr);
 }
 
-#[test]
 fn profile_file_of_dockers_json_is_exactly_dockers_rules() {
     let test = "profile_file_of_dockers_json_is_exactly_dockers_rules";
     let dir = common::Scratch::new();
@@ -332,4 +326,13 @@ fn profile_file_of_dockers_json_is_exactly_dockers_rules() {
         bpf::to_bytes(&dumped("docker-default")),
         expected(&presets::docker_default())
     );
+}
+
+sk_testkit::tests! {
+    the_builtin_decides_like_dockers_file_except_the_listed_patches,
+    syscall_names_are_read_per_architecture,
+    precompiled_programs_are_the_runtime_programs,
+    precompiled_programs_are_only_used_where_they_apply,
+    the_builtin_loads_precompiled_or_compiles_for_other_capability_sets,
+    profile_file_of_dockers_json_is_exactly_dockers_rules,
 }

@@ -24,7 +24,6 @@ fn probe(test: &str, dir: &Scratch) -> Option<String> {
     Some(exe.to_string_lossy().into_owned())
 }
 
-#[test]
 fn high_bit_families_are_refused_on_x86_64() {
     let test = "high_bit_families_are_refused_on_x86_64";
     let dir = Scratch::new();
@@ -67,7 +66,6 @@ fn high_bit_families_are_refused_on_x86_64() {
     }
 }
 
-#[test]
 fn i386_socketcall_and_direct_socket_are_refused() {
     let test = "i386_socketcall_and_direct_socket_are_refused";
     if !need_root(test) {
@@ -110,7 +108,6 @@ fn i386_socketcall_and_direct_socket_are_refused() {
     assert_eq!(attempt(&p, "docker-default", &["i386getpid"]), "ok");
 }
 
-#[test]
 fn x32_socket_is_filtered_on_the_low_32_bits() {
     let test = "x32_socket_is_filtered_on_the_low_32_bits";
     let dir = Scratch::new();
@@ -147,7 +144,6 @@ fn without_audit_write(args: &[&str]) -> sk_testkit::Output {
     run(no_core(&mut c))
 }
 
-#[test]
 fn netlink_audit_needs_cap_audit_write() {
     let test = "netlink_audit_needs_cap_audit_write";
     if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
@@ -188,7 +184,6 @@ fn netlink_audit_needs_cap_audit_write() {
     );
 }
 
-#[test]
 fn tiocsti_and_tioclinux_are_refused_on_the_low_32_bits() {
     let test = "tiocsti_and_tioclinux_are_refused_on_the_low_32_bits";
     let dir = Scratch::new();
@@ -202,4 +197,12 @@ fn tiocsti_and_tioclinux_are_refused_on_the_low_32_bits() {
     }
     // TCGETS (isatty) goes through.
     assert_eq!(attempt(&p, "docker-default", &["ioctl", "0x5401"]), "25");
+}
+
+sk_testkit::tests! {
+    high_bit_families_are_refused_on_x86_64,
+    i386_socketcall_and_direct_socket_are_refused,
+    x32_socket_is_filtered_on_the_low_32_bits,
+    netlink_audit_needs_cap_audit_write,
+    tiocsti_and_tioclinux_are_refused_on_the_low_32_bits,
 }

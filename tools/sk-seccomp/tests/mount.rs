@@ -118,7 +118,6 @@ fn not_on_the_host(disk: &Disk, paths: &[&Path]) {
     assert!(!table.lines().any(ours), "{table}");
 }
 
-#[test]
 fn mount_inside_works_only_through_the_supervisor() {
     let test = "mount_inside_works_only_through_the_supervisor";
     let Some((disk, root)) = setup(test) else {
@@ -186,7 +185,6 @@ fn early(root: &Path, disk: &Disk, extra: &[&str], script: &str) -> std::process
     c
 }
 
-#[test]
 fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
     let test = "a_supervisor_before_the_whole_chain_mounts_only_in_the_container";
     let Some((disk, root)) = setup(test) else {
@@ -209,7 +207,6 @@ fn a_supervisor_before_the_whole_chain_mounts_only_in_the_container() {
 /// With the host's /proc inside, /proc/self is the supervisor: its cwd
 /// (a magic link) is a directory on the host. The supervisor's own
 /// lookups never follow magic links.
-#[test]
 fn magic_links_never_lead_to_the_supervisors_own_files() {
     let test = "magic_links_never_lead_to_the_supervisors_own_files";
     let Some((disk, root)) = setup(test) else {
@@ -238,7 +235,6 @@ fn magic_links_never_lead_to_the_supervisors_own_files() {
     not_on_the_host(&disk, &[root.path(), &cwd.0]);
 }
 
-#[test]
 fn every_other_mount_is_refused_and_nothing_is_mounted() {
     let test = "every_other_mount_is_refused_and_nothing_is_mounted";
     let Some((disk, root)) = setup(test) else {
@@ -278,7 +274,6 @@ fn every_other_mount_is_refused_and_nothing_is_mounted() {
     not_on_the_host(&disk, &[root.path(), &outside.0]);
 }
 
-#[test]
 fn nodev_and_nosuid_cannot_be_taken_off() {
     let test = "nodev_and_nosuid_cannot_be_taken_off";
     let Some((disk, root)) = setup(test) else {
@@ -311,7 +306,6 @@ fn nodev_and_nosuid_cannot_be_taken_off() {
     not_on_the_host(&disk, &[root.path()]);
 }
 
-#[test]
 fn relative_paths_and_links_inside_resolve_as_for_the_caller() {
     let test = "relative_paths_and_links_inside_resolve_as_for_the_caller";
     let Some((disk, root)) = setup(test) else {
@@ -332,7 +326,6 @@ fn relative_paths_and_links_inside_resolve_as_for_the_caller() {
     );
 }
 
-#[test]
 fn a_node_the_container_made_for_another_device_is_refused() {
     let test = "a_node_the_container_made_for_another_device_is_refused";
     let Some((disk, root)) = setup(test) else {
@@ -410,14 +403,12 @@ fn debian_mount(test: &str, suite: &str) -> Option<String> {
 }
 
 /// Debian 12's util-linux (2.38) mounts with mount(2).
-#[test]
 fn debian_12s_mount_and_umount_work_inside() {
     debian_mount("debian_12s_mount_and_umount_work_inside", "bookworm");
 }
 
 /// Debian 13's util-linux (2.41) tries the new mount API first: fsopen
 /// gets ENOSYS, and libmount falls back to mount(2).
-#[test]
 fn debian_13s_mount_falls_back_from_fsopen_to_mount_2() {
     let test = "debian_13s_mount_falls_back_from_fsopen_to_mount_2";
     let Some(report) = debian_mount(test, "trixie") else {
@@ -429,7 +420,6 @@ fn debian_13s_mount_falls_back_from_fsopen_to_mount_2() {
     assert!(fsopen < mount, "{report}");
 }
 
-#[test]
 fn a_slow_request_does_not_stall_a_fast_one() {
     let test = "a_slow_request_does_not_stall_a_fast_one";
     if !need_root(test) {
@@ -458,7 +448,6 @@ fn a_slow_request_does_not_stall_a_fast_one() {
 /// lock, which the container's other thread holds) gets no answer: the
 /// mount is taken down again. Real root in the container (no user
 /// namespace), which may use userfaultfd on kernel accesses.
-#[test]
 fn a_mount_for_a_caller_that_died_is_taken_down() {
     let test = "a_mount_for_a_caller_that_died_is_taken_down";
     let Some((disk, root)) = setup(test) else {
@@ -475,7 +464,6 @@ fn a_mount_for_a_caller_that_died_is_taken_down() {
     not_on_the_host(&disk, &[root.path()]);
 }
 
-#[test]
 fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
     let test = "two_hundred_parallel_calls_from_eight_threads_are_all_answered";
     if !need_root(test) {
@@ -499,7 +487,6 @@ fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 200);
 }
 
-#[test]
 fn allow_mount_needs_a_block_device_and_notify_mount() {
     let out = common::seccomp(&[
         "--notify",
@@ -519,4 +506,20 @@ fn allow_mount_needs_a_block_device_and_notify_mount() {
     ]);
     out.expect_code(125);
     assert!(out.stderr.contains("--notify mount"), "{}", out.stderr);
+}
+
+sk_testkit::tests! {
+    mount_inside_works_only_through_the_supervisor,
+    a_supervisor_before_the_whole_chain_mounts_only_in_the_container,
+    magic_links_never_lead_to_the_supervisors_own_files,
+    every_other_mount_is_refused_and_nothing_is_mounted,
+    nodev_and_nosuid_cannot_be_taken_off,
+    relative_paths_and_links_inside_resolve_as_for_the_caller,
+    a_node_the_container_made_for_another_device_is_refused,
+    debian_12s_mount_and_umount_work_inside,
+    debian_13s_mount_falls_back_from_fsopen_to_mount_2,
+    a_slow_request_does_not_stall_a_fast_one,
+    a_mount_for_a_caller_that_died_is_taken_down,
+    two_hundred_parallel_calls_from_eight_threads_are_all_answered,
+    allow_mount_needs_a_block_device_and_notify_mount,
 }

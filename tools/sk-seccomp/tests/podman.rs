@@ -25,7 +25,6 @@ fn podman(test: &str) -> Option<&'static str> {
     None
 }
 
-#[test]
 fn podmans_profile_loads_unchanged_and_decides_as_it_says() {
     let test = "podmans_profile_loads_unchanged_and_decides_as_it_says";
     let Some(profile) = podman(test) else { return };
@@ -56,7 +55,6 @@ fn podmans_profile_loads_unchanged_and_decides_as_it_says() {
     );
 }
 
-#[test]
 fn podmans_profile_runs_a_busybox_shell() {
     let test = "podmans_profile_runs_a_busybox_shell";
     if !need_root(test) {
@@ -113,7 +111,6 @@ fn debian_root(test: &str) -> Option<PathBuf> {
     }
 }
 
-#[test]
 fn podmans_profile_runs_debian_programs_in_a_debian_root() {
     let test = "podmans_profile_runs_debian_programs_in_a_debian_root";
     let Some(profile) = podman(test) else { return };
@@ -153,7 +150,6 @@ fn podmans_profile_runs_debian_programs_in_a_debian_root() {
     assert_eq!(out.stdout, "Seccomp:\t2\ndebian\n");
 }
 
-#[test]
 fn unknown_names_are_noted_always_and_refused_with_strict() {
     let dir = Scratch::new();
     let typo = dir.path("typo.json");
@@ -190,4 +186,11 @@ fn unknown_names_are_noted_always_and_refused_with_strict() {
             .expect_code(125)
             .one_error_line("mseal");
     }
+}
+
+sk_testkit::tests! {
+    podmans_profile_loads_unchanged_and_decides_as_it_says,
+    podmans_profile_runs_a_busybox_shell,
+    podmans_profile_runs_debian_programs_in_a_debian_root,
+    unknown_names_are_noted_always_and_refused_with_strict,
 }

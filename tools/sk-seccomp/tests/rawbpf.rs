@@ -31,7 +31,6 @@ fn compile_mkdir_denial(dir: &Scratch) -> String {
     f
 }
 
-#[test]
 fn a_compiled_program_loads_with_bwrap_seccomp() {
     let test = "a_compiled_program_loads_with_bwrap_seccomp";
     if !sk_testkit::need_root(test) || !need_program(test, "bwrap", "bubblewrap") {
@@ -62,7 +61,6 @@ fn a_compiled_program_loads_with_bwrap_seccomp() {
     assert!(size / 8 > 1000 && size / 8 <= bpf::MAX_INSNS);
 }
 
-#[test]
 fn a_libseccomp_export_loads_with_bpf_and_bpf_fd() {
     let test = "a_libseccomp_export_loads_with_bpf_and_bpf_fd";
     if !need_program(test, "gcc", "gcc") {
@@ -100,7 +98,6 @@ fn a_libseccomp_export_loads_with_bpf_and_bpf_fd() {
 }
 
 /// Bad programs: each one is refused before the command runs.
-#[test]
 fn bad_programs_are_refused_with_one_line() {
     let dir = Scratch::new();
     let good = std::fs::read(compile_mkdir_denial(&dir)).unwrap();
@@ -156,7 +153,6 @@ fn bad_programs_are_refused_with_one_line() {
     assert!(dir.path("ran").exists());
 }
 
-#[test]
 fn compile_refuses_what_a_raw_program_cannot_carry() {
     let dir = Scratch::new();
     let f = dir.str("p.bpf");
@@ -199,7 +195,6 @@ fn compile_refuses_what_a_raw_program_cannot_carry() {
         .one_error_line("new-listener");
 }
 
-#[test]
 fn notify_keeps_working_with_the_builtin() {
     // A supervisor needs a program built with its notify rules: the
     // built-in is compiled with them rather than loaded precompiled.
@@ -217,4 +212,12 @@ fn notify_keeps_working_with_the_builtin() {
         "{}",
         out.stderr
     );
+}
+
+sk_testkit::tests! {
+    a_compiled_program_loads_with_bwrap_seccomp,
+    a_libseccomp_export_loads_with_bpf_and_bpf_fd,
+    bad_programs_are_refused_with_one_line,
+    compile_refuses_what_a_raw_program_cannot_carry,
+    notify_keeps_working_with_the_builtin,
 }
