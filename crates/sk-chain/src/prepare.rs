@@ -15,7 +15,7 @@ pub struct Prepared {
 }
 
 pub enum Item {
-    Seccomp(sk_seccomp::Prepared),
+    Seccomp(Box<sk_seccomp::Prepared>),
     Aaexec(sk_aaexec::Prepared),
 }
 
@@ -26,7 +26,7 @@ pub fn prepare(chain: &Chain) -> Result<Prepared> {
         log::set_verbose(link.verbose);
         let key = format!("link{i}");
         links.push(match &link.step {
-            Step::Seccomp(plan) => Some(Item::Seccomp(sk_seccomp::prepare(plan, &key)?)),
+            Step::Seccomp(plan) => Some(Item::Seccomp(Box::new(sk_seccomp::prepare(plan, &key)?))),
             Step::Aaexec(plan) => Some(Item::Aaexec(sk_aaexec::prepare(
                 plan,
                 &chain.command,

@@ -97,6 +97,63 @@ where
     }
 }
 
+/// Reads one link's words with its tool's parser `C`: `common` gives its
+/// common options, `plan` the step's plan and the rest of the command line
+/// (its error is the one line the chain prints).
+pub fn read_link<C: Parser, P>(
+    argv: &[OsString],
+    common: impl FnOnce(&C) -> Common,
+    plan: impl FnOnce(C) -> crate::Result<(P, Vec<OsString>)>,
+) -> crate::Result<Parsed<P>> {
+    let args: C = try_parse_from(argv)?;
+    let common = common(&args);
+    let (plan, command) = plan(args)?;
+    Ok(Parsed {
+        plan,
+        common,
+        command,
+    })
+}
+
+/// `command()` (the parser, for man pages and completions) and `link()`
+/// (one link's words read, see [`read_link`]) of a tool whose `cli::Cli`
+/// has `common` and a pure `plan()`: `plan_command` when the plan holds
+/// the command (its errors take the usage line), `cli_command` when the
+/// parser does.
+#[macro_export]
+macro_rules! tool_link {
+    (plan_command) => {
+        $crate::tool_link!(@command);
+        /// Reads this link's words.
+        pub fn link(
+            argv: &[std::ffi::OsString],
+        ) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
+            $crate::cli::read_link(argv, |c: &cli::Cli| c.common.clone(), |c| {
+                let plan = c.plan().map_err($crate::cli::plan_error::<cli::Cli>)?;
+                let command = plan.command.clone();
+                Ok((plan, command))
+            })
+        }
+    };
+    (cli_command) => {
+        $crate::tool_link!(@command);
+        /// Reads this link's words.
+        pub fn link(
+            argv: &[std::ffi::OsString],
+        ) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
+            $crate::cli::read_link(argv, |c: &cli::Cli| c.common.clone(), |c| {
+                Ok((c.plan().map_err(anyhow::Error::msg)?, c.command))
+            })
+        }
+    };
+    (@command) => {
+        /// The parser, for man pages and completions.
+        pub fn command() -> clap::Command {
+            <cli::Cli as clap::CommandFactory>::command()
+        }
+    };
+}
+
 /// A link of a chain as its parser read it: the step's plan, its common
 /// options, and the rest of the command line (the next link, or the command).
 #[derive(Debug, Clone)]

@@ -16,10 +16,8 @@ pub mod load;
 pub mod preflight;
 pub mod procattr;
 
-use clap::CommandFactory;
 use cli::{Attr, Plan};
 use preflight::AppArmor;
-use sk_common::cli::Parsed;
 use sk_common::{verbose, Cannot, Result};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
@@ -55,21 +53,7 @@ enter any profile even under no_new_privs, since that only takes permissions awa
 -n NAMESPACE names a profile of a policy namespace: the label becomes :NAMESPACE:PROFILE, \
 the policy language's spelling (the kernel also reads :NAMESPACE://PROFILE).";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[OsString]) -> Result<Parsed<Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let plan = args.plan().map_err(anyhow::Error::msg)?;
-    Ok(Parsed {
-        plan,
-        common: args.common.clone(),
-        command: args.command,
-    })
-}
+sk_common::tool_link!(cli_command);
 
 /// What the chain does for this link on the caller's side, before its
 /// first step: the checks against the host's /sys, `--load` with the host's

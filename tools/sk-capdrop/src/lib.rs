@@ -19,11 +19,8 @@ pub mod report;
 pub mod secbits;
 pub mod sets;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
-use std::ffi::OsString;
 
 use sets::Sets;
 
@@ -68,25 +65,7 @@ dac_override, fsetid, fowner, mknod, net_raw, setgid, setuid, setfcap, setpcap, 
 net_bind_service, sys_chroot, kill, audit_write. oci-default is the 3 of the example \
 spec written by runc spec: audit_write, kill, net_bind_service.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let common = args.common.clone();
-    let plan = args.plan().map_err(|e| {
-        let err = cli::Cli::command().error(clap::error::ErrorKind::InvalidValue, e);
-        anyhow::anyhow!(sk_common::cli::usage_line::<cli::Cli>(&err))
-    })?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common,
-    })
-}
+sk_common::tool_link!(plan_command);
 
 /// The step: the five sets, securebits, no_new_privs, read back; then the
 /// rest of the chain.

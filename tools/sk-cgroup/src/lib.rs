@@ -142,13 +142,15 @@ pub fn command() -> clap::Command {
 
 /// Reads this link's words.
 pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let plan = args.plan().map_err(anyhow::Error::msg)?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common: args.common.clone(),
-    })
+    sk_common::cli::read_link(
+        argv,
+        |c: &cli::Cli| c.common.clone(),
+        |c| {
+            let plan = c.plan().map_err(anyhow::Error::msg)?;
+            let command = plan.command.clone();
+            Ok((plan, command))
+        },
+    )
 }
 
 /// The step: the group with its limits, joined; then the rest of the chain,

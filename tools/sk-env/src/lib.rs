@@ -11,8 +11,6 @@
 pub mod cli;
 pub mod env;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{Next, Result};
 use std::convert::Infallible;
 
@@ -40,24 +38,7 @@ A NAME=VALUE operand with an empty name (=VALUE) or a -u NAME that is empty or c
 refused: the environment is a list of NAME=VALUE strings, and such a name would read as \
 another one. Operands stop at the first word without =, or at --.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let common = args.common.clone();
-    let plan = args
-        .plan()
-        .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common,
-    })
-}
+sk_common::tool_link!(plan_command);
 
 /// The step; then the rest of the chain (whose later links are never
 /// looked up: the environment is the command's, not the chain's).

@@ -13,8 +13,6 @@ pub mod compat;
 pub mod report;
 pub mod restrict;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{Next, Result};
 use std::convert::Infallible;
 
@@ -81,24 +79,7 @@ file metadata, chmod and chown are not mediated).";
 /// itself (the filter) comes after it, last.
 pub const COMES_AFTER: [&str; 2] = ["sk-pivot", "sk-user"];
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let common = args.common.clone();
-    let plan = args
-        .plan()
-        .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common,
-    })
-}
+sk_common::tool_link!(plan_command);
 
 /// The step (rule paths resolved in the root at hand, at this link's
 /// time); then the rest of the chain, which the ruleset binds too.

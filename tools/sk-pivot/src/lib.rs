@@ -118,16 +118,19 @@ pub fn command() -> clap::Command {
 
 /// Reads this link's words. The matches give the order of the mount options.
 pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let matches = command()
-        .try_get_matches_from(argv)
-        .cannot("parse the options")?;
-    let plan = args.plan(Some(&matches)).map_err(anyhow::Error::msg)?;
-    Ok(Parsed {
-        plan,
-        common: args.common.clone(),
-        command: args.command,
-    })
+    sk_common::cli::read_link(
+        argv,
+        |c: &cli::Cli| c.common.clone(),
+        |c| {
+            let matches = command()
+                .try_get_matches_from(argv)
+                .cannot("parse the options")?;
+            Ok((
+                c.plan(Some(&matches)).map_err(anyhow::Error::msg)?,
+                c.command,
+            ))
+        },
+    )
 }
 
 /// The step: the new root's mounts, the pivot, the working directory; then

@@ -12,8 +12,6 @@ pub mod cli;
 pub mod limits;
 pub mod names;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{Next, Result};
 use std::convert::Infallible;
 use std::path::Path;
@@ -49,24 +47,7 @@ another user, the process is dumpable again, so it can still write its own oom_s
 
 --print shows every limit in force afterwards, on stderr (stdout belongs to the command).";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let common = args.common.clone();
-    let plan = args
-        .plan()
-        .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common,
-    })
-}
+sk_common::tool_link!(plan_command);
 
 /// The step; then the rest of the chain.
 pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {

@@ -32,10 +32,8 @@ pub mod spec;
 pub mod supervisor;
 
 use caps::{CapSet, Capability};
-use clap::CommandFactory;
 use cli::{BpfSource, Plan, Source};
 use rules::Action;
-use sk_common::cli::Parsed;
 use sk_common::{verbose, Cannot, Next, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
@@ -273,21 +271,7 @@ at it, with arguments the command may have changed in the meantime, so learn mod
 profiles and confines nothing. A learned profile holds what one run did; run the command \
 through the paths that matter.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let plan = args.plan().map_err(anyhow::Error::msg)?;
-    Ok(Parsed {
-        plan,
-        common: args.common.clone(),
-        command: args.command,
-    })
-}
+sk_common::tool_link!(cli_command);
 
 /// What this link reads and opens on the caller's side, when the chain is
 /// read, before its first step: the profile, the BPF program, the outputs,

@@ -83,15 +83,14 @@ pub fn command() -> clap::Command {
 /// Reads this link's words (pure but for the caller's euid and egid, which
 /// decide how id maps are written).
 pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let plan = args
-        .plan(geteuid().as_raw(), getegid().as_raw())
-        .map_err(anyhow::Error::msg)?;
-    Ok(Parsed {
-        plan,
-        common: args.common.clone(),
-        command: args.command,
-    })
+    sk_common::cli::read_link(
+        argv,
+        |c: &cli::Cli| c.common.clone(),
+        |c| {
+            let (euid, egid) = (geteuid().as_raw(), getegid().as_raw());
+            Ok((c.plan(euid, egid).map_err(anyhow::Error::msg)?, c.command))
+        },
+    )
 }
 
 /// The step: namespaces, maps, hostname, propagation; then the rest of the

@@ -19,8 +19,6 @@ pub mod resolve;
 pub mod switch;
 pub mod user;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{Next, Result};
 use std::convert::Infallible;
 use std::path::Path;
@@ -78,24 +76,7 @@ newuidmap); clearing or setting the supplementary groups needs setgroups. sk-use
 both before it changes anything and says everything in the way in one line (exit 125): it \
 never switches halfway. --keep-groups accepts the groups it cannot change.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[std::ffi::OsString]) -> Result<Parsed<cli::Plan>> {
-    let args: cli::Cli = sk_common::cli::try_parse_from(argv)?;
-    let common = args.common.clone();
-    let plan = args
-        .plan()
-        .map_err(sk_common::cli::plan_error::<cli::Cli>)?;
-    Ok(Parsed {
-        command: plan.command.clone(),
-        plan,
-        common,
-    })
-}
+sk_common::tool_link!(plan_command);
 
 /// The step (names resolved in the root at hand, at this link's time);
 /// then the rest of the chain.
