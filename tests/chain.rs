@@ -413,11 +413,20 @@ fn ordering_rules_are_checked_up_front() {
     out.expect_code(125).one_error_line("sk-unshare -C");
     assert!(cgroup_dirs_named(&name).is_empty());
     let before = mount_table();
-    let out = run(&mut chain(&words(&format!(
-        "sk-cgroup --name {name} pids=10 sk-pivot {} /bin/true",
-        root.path().display()
-    ))));
-    out.expect_code(125).one_error_line("sk-unshare -m");
+    // The rule applies in PID 1's mount namespace. The suite may run in a
+    // private one (scripts/standalone), where sk-pivot is allowed and would
+    // move the suite's own root: there the chain is not run at all.
+    let host_ns = std::fs::read_to_string("/proc/1/mountinfo").ok()
+        == std::fs::read_to_string("/proc/self/mountinfo").ok();
+    if host_ns {
+        let out = run(&mut chain(&words(&format!(
+            "sk-cgroup --name {name} pids=10 sk-pivot {} /bin/true",
+            root.path().display()
+        ))));
+        out.expect_code(125).one_error_line("sk-unshare -m");
+    } else {
+        eprintln!("note: not in PID 1's mount namespace: the sk-pivot rule is not tried here");
+    }
     assert!(cgroup_dirs_named(&name).is_empty());
     assert_eq!(mount_table(), before);
     let r = root.path().display();
