@@ -279,9 +279,9 @@ fn map_root_user_as_an_unprivileged_user() {
         ]));
     if out.code() == 125 {
         // The kernel may forbid unprivileged user namespaces: then the
-        // error must say so, in one line.
+        // error must say so, in one line; the map itself was not tried.
         out.one_error_line("cannot create user namespace");
-        return;
+        return sk_testkit::skip(name, "this kernel refuses unprivileged user namespaces");
     }
     out.success();
     let lines: Vec<&str> = out.stdout.lines().collect();
