@@ -119,34 +119,46 @@ pub fn read_link<C: Parser, P>(
 /// (one link's words read, see [`read_link`]) of a tool whose `cli::Cli`
 /// has `common` and a pure `plan()`: `plan_command` when the plan holds
 /// the command (its errors take the usage line), `cli_command` when the
-/// parser does.
+/// parser does; `ARGV => |cli| ...` with the plan and the command made
+/// by the closure from the parsed options (and the words, named ARGV).
 #[macro_export]
 macro_rules! tool_link {
     (plan_command) => {
-        $crate::tool_link!(@command);
+        $crate::tool_link!(command);
         /// Reads this link's words.
-        pub fn link(
-            argv: &[std::ffi::OsString],
-        ) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
-            $crate::cli::read_link(argv, |c: &cli::Cli| c.common.clone(), |c| {
-                let plan = c.plan().map_err($crate::cli::plan_error::<cli::Cli>)?;
-                let command = plan.command.clone();
-                Ok((plan, command))
-            })
+        pub fn link(argv: &[std::ffi::OsString]) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
+            $crate::cli::read_link(
+                argv,
+                |c: &cli::Cli| c.common.clone(),
+                |c| {
+                    let plan = c.plan().map_err($crate::cli::plan_error::<cli::Cli>)?;
+                    let command = plan.command.clone();
+                    Ok((plan, command))
+                },
+            )
         }
     };
     (cli_command) => {
-        $crate::tool_link!(@command);
+        $crate::tool_link!(command);
         /// Reads this link's words.
-        pub fn link(
-            argv: &[std::ffi::OsString],
-        ) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
-            $crate::cli::read_link(argv, |c: &cli::Cli| c.common.clone(), |c| {
-                Ok((c.plan().map_err(anyhow::Error::msg)?, c.command))
-            })
+        pub fn link(argv: &[std::ffi::OsString]) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
+            $crate::cli::read_link(
+                argv,
+                |c: &cli::Cli| c.common.clone(),
+                |c| Ok((c.plan().map_err(anyhow::Error::msg)?, c.command)),
+            )
         }
     };
-    (@command) => {
+    ($argv:ident => $plan:expr) => {
+        $crate::tool_link!(command);
+        /// Reads this link's words.
+        pub fn link(
+            $argv: &[std::ffi::OsString],
+        ) -> $crate::Result<$crate::cli::Parsed<cli::Plan>> {
+            $crate::cli::read_link($argv, |c: &cli::Cli| c.common.clone(), $plan)
+        }
+    };
+    (command) => {
         /// The parser, for man pages and completions.
         pub fn command() -> clap::Command {
             <cli::Cli as clap::CommandFactory>::command()

@@ -19,14 +19,11 @@ pub mod limits;
 pub mod remove;
 pub mod spawn;
 
-use clap::CommandFactory;
 use nix::unistd::{getpid, ForkResult, Pid};
-use sk_common::cli::Parsed;
 use sk_common::parent::Parent;
 use sk_common::reclaim::Sender;
 use sk_common::{exit, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
-use std::ffi::OsString;
 use std::path::Path;
 
 use group::Group;
@@ -135,23 +132,11 @@ period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swa
 swap alone (v2 memory.swap.max); on v1 it is written as memory plus swap to \
 memory.memsw.limit_in_bytes, and needs memory=.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words.
-pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    sk_common::cli::read_link(
-        argv,
-        |c: &cli::Cli| c.common.clone(),
-        |c| {
-            let plan = c.plan().map_err(anyhow::Error::msg)?;
-            let command = plan.command.clone();
-            Ok((plan, command))
-        },
-    )
-}
+sk_common::tool_link!(argv => |c: cli::Cli| {
+    let plan = c.plan().map_err(anyhow::Error::msg)?;
+    let command = plan.command.clone();
+    Ok((plan, command))
+});
 
 /// The step: the group with its limits, joined; then the rest of the chain,
 /// in a child when the group is removed afterwards (--rm).

@@ -25,11 +25,8 @@ pub mod namespace;
 pub mod pivot;
 pub mod resolve;
 
-use clap::CommandFactory;
-use sk_common::cli::Parsed;
 use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
-use std::ffi::OsString;
 
 /// Hand-written NOTES for the man page (sk-gen adds them after OPTIONS).
 pub const MAN_NOTES: &str = "\
@@ -111,27 +108,13 @@ Without a pid namespace of its own (sk-unshare -p), the new /proc shows every pr
 host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \
 unless it is for a pid namespace of its own; sk-pivot says so.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words. The matches give the order of the mount options.
-pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    sk_common::cli::read_link(
-        argv,
-        |c: &cli::Cli| c.common.clone(),
-        |c| {
-            let matches = command()
-                .try_get_matches_from(argv)
-                .cannot("parse the options")?;
-            Ok((
-                c.plan(Some(&matches)).map_err(anyhow::Error::msg)?,
-                c.command,
-            ))
-        },
-    )
-}
+// The matches give the order of the mount options.
+sk_common::tool_link!(argv => |c: cli::Cli| {
+    let matches = command()
+        .try_get_matches_from(argv)
+        .cannot("parse the options")?;
+    Ok((c.plan(Some(&matches)).map_err(anyhow::Error::msg)?, c.command))
+});
 
 /// The step: the new root's mounts, the pivot, the working directory; then
 /// the rest of the chain.

@@ -17,13 +17,10 @@ pub mod namespaces;
 pub mod propagation;
 pub mod timens;
 
-use clap::CommandFactory;
 use nix::unistd::{getegid, geteuid};
-use sk_common::cli::Parsed;
 use sk_common::parent::{fork_and_wait_watching, Lifeline, OnCallerDeath};
 use sk_common::{verbose, Cannot, Next, Result};
 use std::convert::Infallible;
-use std::ffi::OsString;
 
 use namespaces::NsType;
 
@@ -75,23 +72,10 @@ user (and group, with setgroups denied). -r and -c are written that way. Ranges,
 when sk-unshare runs as root, otherwise by newuidmap(1) and newgidmap(1) from /etc/subuid \
 and /etc/subgid.";
 
-/// The parser, for man pages and completions.
-pub fn command() -> clap::Command {
-    cli::Cli::command()
-}
-
-/// Reads this link's words (pure but for the caller's euid and egid, which
-/// decide how id maps are written).
-pub fn link(argv: &[OsString]) -> Result<Parsed<cli::Plan>> {
-    sk_common::cli::read_link(
-        argv,
-        |c: &cli::Cli| c.common.clone(),
-        |c| {
-            let (euid, egid) = (geteuid().as_raw(), getegid().as_raw());
-            Ok((c.plan(euid, egid).map_err(anyhow::Error::msg)?, c.command))
-        },
-    )
-}
+sk_common::tool_link!(argv => |c: cli::Cli| {
+    let (euid, egid) = (geteuid().as_raw(), getegid().as_raw());
+    Ok((c.plan(euid, egid).map_err(anyhow::Error::msg)?, c.command))
+});
 
 /// The step: namespaces, maps, hostname, propagation; then the rest of the
 /// chain, in a forked child when a pid or time namespace needs one.
