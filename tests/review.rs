@@ -1,0 +1,173 @@
+//! A hostile review of the one-process chain (issue 13): what a hostile
+//! image, a hostile command or a careless caller could get from the engine.
+//! Each test is one finding, written before its fix.
+
+use sk_e2e::words;
+use sk_testkit::{cmd, need_program, need_root, run, sh, unique, Cleanup, Output, Rootfs};
+use std::path::PathBuf;
+
+fn chain(args: &[String]) -> std::process::Command {
+    let mut c = cmd(&args[0]);
+    c.args(&args[1..]);
+    c
+}
+
+fn cgroup_dirs_named(name: &str) -> Vec<PathBuf> {
+    let out = sh(&format!(
+        "find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' 2>/dev/null; true"
+    ));
+    out.stdout.lines().map(PathBuf::from).collect()
+}
+
+/// sk-cgroup finds the hierarchies in /proc/self/mountinfo and
+/// /proc/self/cgroup. After `sk-pivot --no-proc` those are files of the
+/// image, which can name a directory of its own as the memory hierarchy:
+/// the limit was written to a plain file, the "join" to another, and the
+/// command ran with no limit and exit 0. After a pivot (or a join of a
+/// running container's mount namespace) the hierarchies are the root's, so
+/// sk-cgroup must stand before: refused up front.
+#[test]
+fn a_cgroup_after_the_pivot_is_refused() {
+    let test = "a_cgroup_after_the_pivot_is_refused";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let r = root.path();
+    std::fs::create_dir_all(r.join("proc/self")).unwrap();
+    std::fs::write(
+        r.join("proc/self/mountinfo"),
+        "30 1 0:26 / /fake rw,relatime - cgroup cgroup rw,memory\n",
+    )
+    .unwrap();
+    std::fs::write(r.join("proc/self/cgroup"), "4:memory:/\n").unwrap();
+    std::fs::create_dir_all(r.join("fake/web")).unwrap();
+    for f in ["memory.limit_in_bytes", "cgroup.procs", "tasks"] {
+        std::fs::write(r.join("fake/web").join(f), "").unwrap();
+    }
+    let out = run(&mut chain(&words(&format!(
+        "sk-unshare -m sk-pivot --no-proc {} sk-cgroup --name web memory=10M /bin/echo ran",
+        r.display()
+    ))));
+    assert!(!out.stdout.contains("ran"), "the command ran: {out:?}");
+    out.expect_code(125).one_error_line("sk-cgroup: ");
+    let written = std::fs::read_to_string(r.join("fake/web/memory.limit_in_bytes")).unwrap();
+    assert_eq!(written, "", "the limit went to the image's file");
+
+    // A mount namespace joined is the running container's: its /proc too.
+    let name = unique("sk-review-join-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    let out = run(&mut chain(&words(&format!(
+        "sk-unshare --join mnt=1 sk-cgroup --name {name} pids=10 /bin/echo ran"
+    ))));
+    assert!(!out.stdout.contains("ran"), "the command ran: {out:?}");
+    out.expect_code(125).one_error_line("sk-cgroup: ");
+    assert!(cgroup_dirs_named(&name).is_empty(), "a cgroup was made");
+}
+
+/// A staying parent (sk-unshare -p here) makes itself non-dumpable before
+/// it forks; an exec gives the child a dumpable process back, a fused link
+/// did not. Rootless, /proc/self/oom_score_adj of a non-dumpable process
+/// belongs to the host's root, so sk-rlimit --oom-score-adj failed fused
+/// and worked with SK_FUSE=0.
+#[test]
+fn a_fused_link_after_a_fork_is_dumpable_as_after_exec() {
+    let test = "a_fused_link_after_a_fork_is_dumpable_as_after_exec";
+    if !need_root(test) || !need_program(test, "setpriv", "util-linux") {
+        return;
+    }
+    let args = words(
+        "setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+         sk-unshare -U -r -p sk-rlimit --oom-score-adj 500 cat /proc/self/oom_score_adj",
+    );
+    for fuse in ["0", "1"] {
+        let out = run(chain(&args).env("SK_FUSE", fuse));
+        out.success();
+        assert_eq!(out.stdout, "500\n", "SK_FUSE={fuse}");
+    }
+}
+
+fn sig_ign(out: &Output) -> String {
+    out.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .unwrap_or_else(|| panic!("no SigIgn: {out:?}"))
+        .trim()
+        .to_string()
+}
+
+/// The Rust runtime ignores SIGPIPE before main; an execve keeps ignored
+/// signals, so every command of a chain started with SIGPIPE ignored
+/// (`sk-env yes | head -1` never ends by SIGPIPE). The command must get
+/// SIGPIPE as the caller left it: default, or ignored if the caller
+/// ignored it. Fused and with a real exec between the links.
+#[test]
+fn sigpipe_reaches_the_command_as_the_caller_left_it() {
+    let test = "sigpipe_reaches_the_command_as_the_caller_left_it";
+    let probe = "grep SigIgn /proc/self/status";
+    let direct = run(cmd("sh").args(["-c", probe]));
+    let ignoring = run(cmd("sh").args(["-c", &format!("trap '' PIPE; sh -c '{probe}'")]));
+    assert_ne!(sig_ign(&direct), sig_ign(&ignoring), "{test}: trap '' PIPE");
+    for fuse in ["1", "0"] {
+        let out = run(cmd("sk-env")
+            .args(["sk-rlimit", "nofile=1024", "sh", "-c", probe])
+            .env("SK_FUSE", fuse));
+        assert_eq!(sig_ign(&out), sig_ign(&direct), "SK_FUSE={fuse}");
+        let out = run(cmd("sh")
+            .args([
+                "-c",
+                &format!("trap '' PIPE; exec sk-env sk-rlimit nofile=1024 sh -c '{probe}'"),
+            ])
+            .env("SK_FUSE", fuse));
+        assert_eq!(sig_ign(&out), sig_ign(&ignoring), "SK_FUSE={fuse}, ignored");
+    }
+}
+
+/// Two notify supervisors cannot both take a listener (the kernel says
+/// EBUSY to the second): the chain failed late, after its namespaces, with
+/// two error lines (the chain's and the supervisor's). An ordering that
+/// cannot work fails up front, one line.
+#[test]
+fn two_supervisors_are_refused_up_front() {
+    let test = "two_supervisors_are_refused_up_front";
+    if !need_root(test) {
+        return;
+    }
+    let out = run(&mut chain(&words(
+        "sk-seccomp --notify mkdir sk-unshare -m sk-seccomp --notify mknod /bin/echo ran",
+    )));
+    assert!(!out.stdout.contains("ran"), "the command ran: {out:?}");
+    out.expect_code(125).one_error_line("sk-seccomp: ");
+}
+
+/// An error found inside the root after a link that forks (a pid
+/// namespace's parent stays) must still undo an earlier sk-cgroup's group:
+/// the parent relayed the child's 125 and exited, and the group stayed.
+#[test]
+fn an_error_below_a_fork_leaves_no_cgroup() {
+    let test = "an_error_below_a_fork_leaves_no_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let name = unique("sk-review-fork-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    let out = run(&mut chain(&words(&format!(
+        "sk-cgroup --name {name} pids=10 sk-unshare -mp sk-pivot --chdir /not/here {} /bin/true",
+        root.path().display()
+    ))));
+    out.expect_code(125).one_error_line("/not/here");
+    assert!(cgroup_dirs_named(&name).is_empty(), "the cgroup stayed");
+}
