@@ -5,12 +5,13 @@
 //! have left it. Most of that state an exec keeps (namespaces, ids, the
 //! bounding set, no_new_privs, rlimits, the signal mask, ignored signals,
 //! the cwd and root) or the engine can give exactly: SECBIT_KEEP_CAPS is
-//! cleared (exec clears it). What it cannot give is a permitted set that an
-//! exec would make *grow*: root's exec gives it the bounding and
-//! inheritable sets, and capset(2) can never add to the permitted set. So
-//! the sets an exec would compute are compared with the sets at hand, and
-//! where they differ the next link is entered by a real exec, through the
-//! binary opened before the first step (never a lookup).
+//! cleared (exec clears it), and the dumpable flag is set as exec sets it.
+//! What it cannot give is a permitted set that an exec would make *grow*:
+//! root's exec gives it the bounding and inheritable sets, and capset(2)
+//! can never add to the permitted set. So the sets an exec would compute
+//! are compared with the sets at hand, and where they differ the next link
+//! is entered by a real exec, through the binary opened before the first
+//! step (never a lookup).
 
 use caps::{CapSet, CapsHashSet};
 use sk_common::{Cannot, Result};
@@ -64,5 +65,22 @@ pub fn as_after_exec() -> Result<bool> {
         // Locked: only an exec clears it.
         return Ok(false);
     }
-    exec_keeps_capabilities()
+    if !exec_keeps_capabilities()? {
+        return Ok(false);
+    }
+    dumpable_as_after_exec()?;
+    Ok(true)
+}
+
+/// An exec makes the process dumpable when its real and effective ids
+/// agree, and non-dumpable (fs.suid_dumpable, 0 by default) when they do
+/// not (fs/exec.c, begin_new_exec). A staying parent makes itself
+/// non-dumpable before it forks (sk_common::parent), and a fused child
+/// would keep that: rootless, its /proc/self files would then belong to
+/// the host's root, and sk-rlimit --oom-score-adj could not open its own.
+fn dumpable_as_after_exec() -> Result<()> {
+    let u = nix::unistd::getresuid().cannot("read the user ids")?;
+    let g = nix::unistd::getresgid().cannot("read the group ids")?;
+    let dumpable = u.real == u.effective && g.real == g.effective;
+    nix::sys::prctl::set_dumpable(dumpable).cannot("set the dumpable flag as an exec would")
 }
