@@ -108,6 +108,7 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     // Nothing of the engine's own reaches the command, and after the
     // filters the next system call is the execve.
     std::env::remove_var("SK_FUSE");
+    sk_common::sigpipe::restore()?;
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Aaexec(plan), Some(Item::Aaexec(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
@@ -148,6 +149,8 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
         "{}={table}",
         sk_common::handoff::VAR
     ))?);
+    // The next process records SIGPIPE before its runtime ignores it.
+    sk_common::sigpipe::restore()?;
     let errno = match nix::unistd::execveat(
         &ctx.exe,
         c"",

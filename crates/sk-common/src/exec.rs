@@ -37,6 +37,9 @@ pub fn exec(argv: &[OsString]) -> ! {
         Ok(_) => crate::fail(&anyhow::anyhow!("no command given")),
         Err(e) => crate::fail(&e),
     };
+    if let Err(e) = crate::sigpipe::restore() {
+        crate::fail(&e);
+    }
     verbose!("executing {}", show_command(argv));
     let errno = match nix::unistd::execvp(&cargs[0], &cargs) {
         Ok(never) => match never {},

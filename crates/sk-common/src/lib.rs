@@ -29,6 +29,7 @@ pub mod inroot;
 pub mod log;
 pub mod mount;
 pub mod parent;
+pub mod sigpipe;
 pub mod tools;
 
 pub use error::{Cannot, Result};
