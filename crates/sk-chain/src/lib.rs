@@ -61,6 +61,10 @@ pub struct Chain {
 pub fn main(tool: &'static str) -> ! {
     sk_common::run(tool, || {
         let start = sk_common::handoff::take_inherited()?;
+        // Entered by a real exec below a staying parent: its failure pipe.
+        if let Some(fd) = sk_common::handoff::get(sk_common::parent::FAILURE_KEY) {
+            sk_common::parent::set_failure_fd(fd);
+        }
         let argv: Vec<OsString> = std::env::args_os().collect();
         let chain = read::read(tool, argv)?;
         rules::check(&chain)?;

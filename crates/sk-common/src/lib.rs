@@ -55,6 +55,9 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
 
 /// Prints `sk-<tool>: <message>` and exits with 125 (the tool failed).
 pub fn fail(err: &anyhow::Error) -> ! {
-    eprintln!("{}: {}", log::tool(), error::describe(err));
+    if err.downcast_ref::<parent::AlreadyReported>().is_none() {
+        eprintln!("{}: {}", log::tool(), error::describe(err));
+    }
+    parent::tell_failure();
     exit::exit(exit::TOOL_FAILED)
 }

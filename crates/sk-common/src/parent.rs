@@ -16,7 +16,8 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 use std::convert::Infallible;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signals a staying parent passes on to its child, as `unshare --fork`,
 /// tini and runc do: the ones a user or a service manager sends to stop,
@@ -106,10 +107,15 @@ impl Parent {
 
     /// Forwards signals until `child` ends, then exits with its status
     /// (128+N for a death by signal N).
-    pub fn wait_for(mut self, child: Pid) -> ! {
+    pub fn wait_for(self, child: Pid) -> ! {
+        exit::exit(self.wait(child))
+    }
+
+    /// Forwards signals until `child` ends; returns its status.
+    pub fn wait(mut self, child: Pid) -> i32 {
         // The child may have ended before the signalfd saw its SIGCHLD.
         if let Ok(Some(code)) = reap_until(child) {
-            exit::exit(code);
+            return code;
         }
         loop {
             let mut fds = [PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
@@ -118,13 +124,89 @@ impl Parent {
                 Err(e) => crate::fail(&anyhow::Error::new(e).context("cannot poll the signalfd")),
             }
             match self.handle_pending(child) {
-                Ok(Some(code)) => exit::exit(code),
+                Ok(Some(code)) => return code,
                 Ok(None) => {}
                 Err(e) => crate::fail(&e),
             }
         }
     }
 }
+
+/// The write end of the failure pipe of the innermost staying parent, in
+/// the processes below it (-1: none).
+static FAILURE_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// The handoff key of the failure pipe, for a real exec between links.
+pub const FAILURE_KEY: &str = "chain-failed";
+
+/// Tells a staying parent whether the rest of the chain failed in its child
+/// (a step's error, reported there) or ran the command, which may exit 125
+/// too. A parent told of a failure returns an [`AlreadyReported`] error
+/// instead of exiting, so that the steps it made before the fork undo
+/// themselves (an sk-cgroup without --rm removes its group).
+///
+/// A pipe: the child holds the write end, close-on-exec, so the command
+/// never gets it; [`crate::fail`] writes one byte to it.
+pub struct FailureWatch {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl FailureWatch {
+    /// Made before fork.
+    pub fn new() -> Result<FailureWatch> {
+        let (read, write) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+                .cannot("create a pipe")?;
+        Ok(FailureWatch { read, write })
+    }
+
+    /// In the child: from now on its failures are told to this parent.
+    pub fn in_child(self) -> Result<()> {
+        drop(self.read);
+        crate::handoff::register(FAILURE_KEY, &self.write)?;
+        set_failure_fd(self.write);
+        Ok(())
+    }
+
+    /// In the parent, once the child has ended: whether the chain failed.
+    pub fn failed(self) -> bool {
+        drop(self.write);
+        let mut byte = [0u8; 1];
+        matches!(nix::unistd::read(&self.read, &mut byte), Ok(1))
+    }
+}
+
+/// Makes `fd` the failure pipe of this process (and of what it forks).
+pub fn set_failure_fd(fd: OwnedFd) {
+    let old = FAILURE_FD.swap(fd.into_raw_fd(), Ordering::Relaxed);
+    if old >= 0 {
+        // SAFETY: ours, taken out of an OwnedFd by an earlier call.
+        drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(old) });
+    }
+}
+
+/// Called on a failure of the chain: tells the innermost staying parent.
+pub(crate) fn tell_failure() {
+    let fd = FAILURE_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: one byte from a valid buffer; errors are of no use here.
+        unsafe { libc::write(fd, b"!".as_ptr().cast(), 1) };
+    }
+}
+
+/// The error of a staying parent whose child failed: the child printed the
+/// line already.
+#[derive(Debug)]
+pub struct AlreadyReported;
+
+impl std::fmt::Display for AlreadyReported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the chain failed in a child")
+    }
+}
+
+impl std::error::Error for AlreadyReported {}
 
 /// Reaps every child that has ended; returns `child`'s exit code if it is one
 /// of them.
@@ -153,16 +235,21 @@ where
     F: FnOnce(Parent) -> Result<Infallible>,
 {
     let parent = Parent::prepare()?;
+    let watch = FailureWatch::new()?;
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork")? {
-        ForkResult::Child => match child_body(parent) {
+        ForkResult::Child => match watch.in_child().and_then(|()| child_body(parent)) {
             Err(e) => crate::fail(&e),
         },
         ForkResult::Parent { child } => {
             // What the child's body captured stays open here until the
             // parent exits: a Lifeline's write end must.
             std::mem::forget(child_body);
-            parent.wait_for(child)
+            let code = parent.wait(child);
+            if watch.failed() {
+                return Err(AlreadyReported.into());
+            }
+            exit::exit(code)
         }
     }
 }

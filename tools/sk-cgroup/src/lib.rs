@@ -23,7 +23,7 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::{getpid, ForkResult, Pid};
 use sk_common::cli::Parsed;
-use sk_common::parent::{reap_until, Parent};
+use sk_common::parent::{reap_until, FailureWatch, Parent};
 use sk_common::{exit, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
 use std::ffi::OsString;
@@ -136,10 +136,15 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         return Err(e);
     }
     match start(&group, next) {
-        Ok((parent, child)) => {
+        Ok((parent, child, watch)) => {
             let code = wait_for(parent, child);
             group.remove()?;
             remove::reap_killed();
+            if watch.failed() {
+                // A later link failed in the child, which said so: the
+                // steps before this one undo themselves too.
+                return Err(sk_common::parent::AlreadyReported.into());
+            }
             exit::exit(code)
         }
         Err(e) => {
@@ -204,18 +209,22 @@ fn leave(homes: &[std::os::fd::OwnedFd], pid: i32) {
 }
 
 /// Forks the child that joins the group and execs; the parent stays out.
-fn start(group: &Group, next: Next) -> Result<(Parent, Pid)> {
+fn start(group: &Group, next: Next) -> Result<(Parent, Pid, FailureWatch)> {
     let me = getpid();
     let parent = Parent::prepare()?;
+    let watch = FailureWatch::new()?;
     // Orphans of the command are reparented to us, not to init: we kill
     // them with the group, and reap them.
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;
     match spawn::fork_into(group) {
         Ok(ForkResult::Child) => {
-            let Err(e) = parent.restore_in_child().and_then(|()| next());
+            let Err(e) = watch
+                .in_child()
+                .and_then(|()| parent.restore_in_child())
+                .and_then(|()| next());
             sk_common::fail(&e)
         }
-        Ok(ForkResult::Parent { child }) => Ok((parent, child)),
+        Ok(ForkResult::Parent { child }) => Ok((parent, child, watch)),
         // In the child, which could not join: exit 125; the parent removes
         // the group.
         Err(e) if getpid() != me => sk_common::fail(&e),
