@@ -171,3 +171,31 @@ fn an_error_below_a_fork_leaves_no_cgroup() {
     out.expect_code(125).one_error_line("/not/here");
     assert!(cgroup_dirs_named(&name).is_empty(), "the cgroup stayed");
 }
+
+/// SK_FUSE=0 is read from the environment, and `sk-env -i` (in the
+/// README's recommended chain, right after sk-pivot) clears it: every link
+/// after the second one was fused again, so the fused/unfused comparison
+/// compared fused with fused for most of those chains.
+#[test]
+fn sk_fuse_0_holds_after_sk_env_clears_the_environment() {
+    let out = run(cmd("sk-env")
+        .args([
+            "-i",
+            "sk-capdrop",
+            "sys_time",
+            "sk-rlimit",
+            "-v",
+            "nofile=100",
+        ])
+        .args(["sk-env", "-v", "/bin/sh", "-c", "echo ${SK_FUSE:-unset}"])
+        .env("SK_FUSE", "0"));
+    out.success();
+    assert!(
+        out.stderr.contains("link 3 of 4, by exec (SK_FUSE=0)")
+            && out.stderr.contains("link 4 of 4, by exec (SK_FUSE=0)"),
+        "{}",
+        out.stderr
+    );
+    // The engine's own switch never reaches the command.
+    assert_eq!(out.stdout, "unset\n");
+}
