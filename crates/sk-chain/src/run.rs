@@ -136,8 +136,10 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
     use std::os::unix::ffi::OsStrExt;
     let table = sk_common::handoff::export(i)?;
     let argv = sk_common::exec::to_cstrings(&ctx.chain.argv)?;
+    // SK_FUSE as this chain read it when it started: a link may have
+    // changed the environment since (sk-env -i clears it).
     let mut env: Vec<CString> = std::env::vars_os()
-        .filter(|(k, _)| k != sk_common::handoff::VAR)
+        .filter(|(k, _)| k != sk_common::handoff::VAR && k != "SK_FUSE")
         .filter_map(|(k, v)| {
             let mut kv = k.as_bytes().to_vec();
             kv.push(b'=');
@@ -149,6 +151,9 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
         "{}={table}",
         sk_common::handoff::VAR
     ))?);
+    if !ctx.fuse {
+        env.push(CString::new("SK_FUSE=0")?);
+    }
     // The next process records SIGPIPE before its runtime ignores it.
     sk_common::sigpipe::restore()?;
     let errno = match nix::unistd::execveat(
