@@ -199,3 +199,26 @@ fn sk_fuse_0_holds_after_sk_env_clears_the_environment() {
     // The engine's own switch never reaches the command.
     assert_eq!(out.stdout, "unset\n");
 }
+
+/// `sk-landlock --follow-symlinks` followed magic links too: an image's
+/// `/data -> /proc/self/fd/3` made a rule on whatever the engine held open
+/// at fd 3 (its own binary, the caller's /proc, a cgroup directory of the
+/// host), not on a file of the root. Links are followed inside the root,
+/// magic links never.
+#[test]
+fn landlock_follows_no_magic_link_of_the_image() {
+    let test = "landlock_follows_no_magic_link_of_the_image";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    std::os::unix::fs::symlink("/proc/self/fd/3", root.path().join("data")).unwrap();
+    let out = run(&mut chain(&words(&format!(
+        "sk-unshare -mp sk-pivot {} sk-landlock --follow-symlinks --ro /data --ro / /bin/echo ran",
+        root.path().display()
+    ))));
+    assert!(!out.stdout.contains("ran"), "the command ran: {out:?}");
+    out.expect_code(125).one_error_line("/data");
+}
