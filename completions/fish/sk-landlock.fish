@@ -9,7 +9,7 @@ complete -c sk-landlock -l bind-tcp -d 'Allow binding TCP PORT (Landlock ABI 4);
 complete -c sk-landlock -l connect-tcp -d 'Allow connecting to TCP PORT (Landlock ABI 4); every other TCP connect is denied; `any` leaves connects unrestricted' -r
 complete -c sk-landlock -l scope -d 'Exactly these scopes (Landlock ABI 6): abstract-unix (no connection to an abstract UNIX socket made outside the domain), signal (no signal to a process outside it), or none [default: both, where the kernel has them]' -r
 complete -c sk-landlock -s v -l verbose -d 'Say on stderr what the step did'
-complete -c sk-landlock -l follow-symlinks -d 'Follow symbolic links in rule paths (by default a link on the path is an error: /srv/data -> / must not grant all of /)'
+complete -c sk-landlock -l follow-symlinks -d 'Follow symbolic links in rule paths (by default a link on the path is an error: /srv/data -> / must not grant all of /); magic links of /proc are never followed'
 complete -c sk-landlock -l allow-nothing -d 'Allow no filesystem access at all (an empty rule set is otherwise an error)'
 complete -c sk-landlock -l best-effort -d 'On a kernel whose Landlock ABI cannot keep every rule, apply what it can and say on stderr what was left out, instead of failing'
 complete -c sk-landlock -l print -d 'Print the rules, as options, on stderr before applying them'
