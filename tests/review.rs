@@ -222,3 +222,28 @@ fn landlock_follows_no_magic_link_of_the_image() {
     assert!(!out.stdout.contains("ran"), "the command ran: {out:?}");
     out.expect_code(125).one_error_line("/data");
 }
+
+/// Each sk-seccomp link built its filter (a memfd for the BPF program, the
+/// --dump file, no_new_privs) just before loading it, after the filters of
+/// the earlier links were loaded: an earlier filter judged a later link's
+/// own work, and a filter that denies memfd_create or prctl to the command
+/// broke the chain (125). Every filter is built before the first is loaded.
+#[test]
+fn an_earlier_filter_never_judges_a_later_link_s_build() {
+    let test = "an_earlier_filter_never_judges_a_later_link_s_build";
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    for first in ["EPERM:memfd_create", "EPERM:prctl"] {
+        let out = run(cmd("sk-seccomp")
+            .args(["--errno", first, "sk-seccomp", "--dump"])
+            .arg(&dump)
+            .args(["--errno", "EPERM:mkdir,mkdirat", "/bin/sh", "-c"])
+            .arg(format!(
+                "mkdir {}/made || echo denied",
+                dir.path().display()
+            )));
+        out.success();
+        assert_eq!(out.stdout, "denied\n", "{test}: {first}");
+        assert!(std::fs::metadata(&dump).unwrap().len() > 0, "no dump");
+    }
+}
