@@ -117,12 +117,20 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
         }
     }
     sk_common::handoff::close_all();
+    // Every filter is built before the first is loaded: no filter judges
+    // another link's work.
+    let mut built = Vec::new();
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Seccomp(plan), Some(Item::Seccomp(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
             log::set_verbose(link.verbose);
-            sk_seccomp::load_at_exec(plan, prep)?;
+            built.push((link, sk_seccomp::build_at_exec(plan, prep)?));
         }
+    }
+    for (link, filter) in built {
+        log::set_tool(link.tool);
+        log::set_verbose(link.verbose);
+        filter.load()?;
     }
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);

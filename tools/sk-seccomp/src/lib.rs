@@ -238,10 +238,18 @@ pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible>
     )
 }
 
-/// Just before the command's execve: the filter, built for the capabilities
-/// the command will hold, loaded last so that it judges no step of the
-/// chain; with a supervisor, its listener handed over.
-pub fn load_at_exec(plan: &Plan, prepared: &Prepared) -> Result<()> {
+/// A link's filter, built and ready to load.
+pub struct Built<'a> {
+    prog: Vec<libc::sock_filter>,
+    flags: u32,
+    ctl: Option<&'a std::os::fd::OwnedFd>,
+}
+
+/// Just before the command's execve, for every sk-seccomp link before any
+/// filter is loaded: the filter, built for the capabilities the command
+/// will hold, its --dump and --pfc written, no_new_privs set. Built before
+/// the first load, so that no filter of an earlier link judges this work.
+pub fn build_at_exec<'a>(plan: &Plan, prepared: &'a Prepared) -> Result<Built<'a>> {
     let spec = assemble(plan, prepared.profile.as_ref())?;
     let ctx = filter::build(&spec)?;
     if let Some(f) = &prepared.dump {
@@ -251,13 +259,25 @@ pub fn load_at_exec(plan: &Plan, prepared: &Prepared) -> Result<()> {
         filter::export_to(&ctx, f, true)?;
     }
     describe(&spec);
-    let mut prog = filter::program(&ctx)?;
+    let prog = filter::program(&ctx)?;
     set_no_new_privs(plan.nnp)?;
-    match prepared.ctl.get() {
-        Some(ctl) => supervisor::hand_over(ctl, &mut prog, spec.flags),
-        None => filter::load(&mut prog, spec.flags)
-            .map(drop)
-            .cannot("load the seccomp filter"),
+    Ok(Built {
+        prog,
+        flags: spec.flags,
+        ctl: prepared.ctl.get(),
+    })
+}
+
+impl Built<'_> {
+    /// Loads the filter, last, so that it judges no step of the chain; with
+    /// a supervisor, its listener handed over.
+    pub fn load(mut self) -> Result<()> {
+        match self.ctl {
+            Some(ctl) => supervisor::hand_over(ctl, &mut self.prog, self.flags),
+            None => filter::load(&mut self.prog, self.flags)
+                .map(drop)
+                .cannot("load the seccomp filter"),
+        }
     }
 }
 
