@@ -247,3 +247,72 @@ fn an_earlier_filter_never_judges_a_later_link_s_build() {
         assert!(std::fs::metadata(&dump).unwrap().len() > 0, "no dump");
     }
 }
+
+/// The fds the chain opened for itself are close-on-exec, so the command
+/// never holds them; but the kernel closes them only once the new program
+/// is committed, after it has resolved the command's path. An image whose
+/// command is a link to /proc/self/fd/N/../.. walked from a directory of
+/// the chain (here the host's cgroup directory that sk-cgroup keeps open
+/// to undo itself, in the host's mount namespace) and executed a program of
+/// the host inside the joined container. Every fd of the chain is closed
+/// (or made harmless) before the command's execve.
+#[test]
+fn the_command_s_path_never_walks_from_an_engine_fd() {
+    let test = "the_command_s_path_never_walks_from_an_engine_fd";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let args = words(&format!(
+        "sk-unshare -mp sk-pivot {} /bin/sleep 60",
+        root.path().display()
+    ));
+    let mut container = chain(&args).spawn().unwrap();
+    let outer = container.id();
+    let _stop = Cleanup(|| {
+        sh(&format!("pkill -KILL -P {outer}; kill -KILL {outer}"));
+    });
+    let mut pid = String::new();
+    for _ in 0..200 {
+        pid = std::fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if !pid.is_empty()
+            && std::fs::read_link(format!("/proc/{pid}/exe"))
+                .map(|p| p.ends_with("busybox"))
+                .unwrap_or(false)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!pid.is_empty(), "the container did not start");
+    let name = unique("sk-review-fd-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    // A static program of the host that the image does not have.
+    let host = sk_testkit::bin("sk-env");
+    let up = "../".repeat(30);
+    for n in 3..16 {
+        let link = root.path().join("bin/x");
+        let _ = std::fs::remove_file(&link);
+        let target = format!("/proc/self/fd/{n}/{up}{}", host.display());
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let out = run(&mut chain(&words(&format!(
+            "sk-cgroup --name {name} pids=50 sk-unshare --join mnt={pid} --join pid={pid} \
+             /bin/x --version"
+        ))));
+        assert!(
+            !out.stdout.contains("sk-env"),
+            "the host's program ran in the container through fd {n}: {out:?}"
+        );
+    }
+    let _ = container.kill();
+    let _ = container.wait();
+}
