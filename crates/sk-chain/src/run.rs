@@ -127,6 +127,14 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
             built.push((link, sk_seccomp::build_at_exec(plan, prep)?));
         }
     }
+    // The command's path is resolved before the kernel closes what the
+    // chain holds: nothing of it may be a place to start from.
+    let keep: Vec<_> = built
+        .iter()
+        .filter_map(|(_, f)| f.keeps())
+        .chain(sk_common::parent::failure_fd())
+        .collect();
+    sk_common::fd::neutralize_cloexec(&keep)?;
     for (link, filter) in built {
         log::set_tool(link.tool);
         log::set_verbose(link.verbose);

@@ -186,6 +186,11 @@ pub fn set_failure_fd(fd: OwnedFd) {
     }
 }
 
+/// The failure pipe of this process, if a staying parent watches it.
+pub fn failure_fd() -> Option<std::os::fd::RawFd> {
+    Some(FAILURE_FD.load(Ordering::Relaxed)).filter(|&fd| fd >= 0)
+}
+
 /// Called on a failure of the chain: tells the innermost staying parent.
 pub(crate) fn tell_failure() {
     let fd = FAILURE_FD.load(Ordering::Relaxed);

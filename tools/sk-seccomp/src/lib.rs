@@ -269,6 +269,12 @@ pub fn build_at_exec<'a>(plan: &Plan, prepared: &'a Prepared) -> Result<Built<'a
 }
 
 impl Built<'_> {
+    /// The supervisor's socket, which must stay open until the load.
+    pub fn keeps(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.ctl.map(|c| c.as_raw_fd())
+    }
+
     /// Loads the filter, last, so that it judges no step of the chain; with
     /// a supervisor, its listener handed over.
     pub fn load(mut self) -> Result<()> {
