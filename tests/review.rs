@@ -316,3 +316,37 @@ fn the_command_s_path_never_walks_from_an_engine_fd() {
     let _ = container.kill();
     let _ = container.wait();
 }
+
+/// A command missing in the new root (127) is an error found inside the
+/// root like a missing --chdir: what the chain made before is undone, also
+/// below a staying parent, and the status stays 127.
+#[test]
+fn a_command_missing_in_the_root_leaves_no_cgroup() {
+    let test = "a_command_missing_in_the_root_leaves_no_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let name = unique("sk-review-127-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    for chain_line in [
+        format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot"),
+        format!("sk-cgroup --name {name} pids=10 sk-unshare -mp sk-pivot"),
+    ] {
+        let out = run(&mut chain(&words(&format!(
+            "{chain_line} {} /no/such/command",
+            root.path().display()
+        ))));
+        out.expect_code(127).one_error_line("/no/such/command");
+        assert!(
+            cgroup_dirs_named(&name).is_empty(),
+            "the cgroup stayed: {chain_line}"
+        );
+    }
+}
