@@ -201,13 +201,14 @@ pub(crate) fn tell_failure() {
 }
 
 /// The error of a staying parent whose child failed: the child printed the
-/// line already.
+/// line already; its exit status (125, or 126/127 for a command that could
+/// not be run) is the chain's.
 #[derive(Debug)]
-pub struct AlreadyReported;
+pub struct AlreadyReported(pub i32);
 
 impl std::fmt::Display for AlreadyReported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the chain failed in a child")
+        write!(f, "the chain failed in a child (status {})", self.0)
     }
 }
 
@@ -252,7 +253,7 @@ where
             std::mem::forget(child_body);
             let code = parent.wait(child);
             if watch.failed() {
-                return Err(AlreadyReported.into());
+                return Err(AlreadyReported(code).into());
             }
             exit::exit(code)
         }

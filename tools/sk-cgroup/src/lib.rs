@@ -143,7 +143,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
             if watch.failed() {
                 // A later link failed in the child, which said so: the
                 // steps before this one undo themselves too.
-                return Err(sk_common::parent::AlreadyReported.into());
+                return Err(sk_common::parent::AlreadyReported(code).into());
             }
             exit::exit(code)
         }

@@ -108,7 +108,7 @@ pub fn stand(
                         l.discard();
                     }
                     if watch.failed() {
-                        return Err(sk_common::parent::AlreadyReported.into());
+                        return Err(sk_common::parent::AlreadyReported(code).into());
                     }
                     exit::exit(code)
                 }
