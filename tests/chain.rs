@@ -436,10 +436,6 @@ fn ordering_rules_are_checked_up_front() {
             "after sk-capdrop dropped setuid",
         ),
         (
-            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-user 1 sk-rlimit --oom-score-adj 5 /bin/true"),
-            "put sk-rlimit --oom-score-adj before sk-user",
-        ),
-        (
             format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-landlock --preset container sk-pivot {r} /bin/true"),
             "before sk-pivot",
         ),

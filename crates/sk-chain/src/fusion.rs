@@ -5,12 +5,15 @@
 //! have left it. Most of that state an exec keeps (namespaces, ids, the
 //! bounding set, no_new_privs, rlimits, the signal mask, ignored signals,
 //! the cwd and root) or the engine can give exactly: SECBIT_KEEP_CAPS is
-//! cleared (exec clears it). What it cannot give is a permitted set that an
-//! exec would make *grow*: root's exec gives it the bounding and
-//! inheritable sets, and capset(2) can never add to the permitted set. So
-//! the sets an exec would compute are compared with the sets at hand, and
-//! where they differ the next link is entered by a real exec, through the
-//! binary opened before the first step (never a lookup).
+//! cleared (exec clears it). The dumpable flag is not: every process of
+//! the chain is non-dumpable until the command's exec (sk_chain::main), as
+//! it would be after the real exec of a link.
+//! What it cannot give is a permitted set that an exec would make *grow*:
+//! root's exec gives it the bounding and inheritable sets, and capset(2)
+//! can never add to the permitted set. So the sets an exec would compute
+//! are compared with the sets at hand, and where they differ the next link
+//! is entered by a real exec, through the binary opened before the first
+//! step (never a lookup).
 
 use caps::{CapSet, CapsHashSet};
 use sk_common::{Cannot, Result};

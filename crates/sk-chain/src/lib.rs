@@ -74,6 +74,10 @@ pub fn main(tool: &'static str) -> ! {
         // The links' requests of an earlier process, taken into memory now,
         // before a step such as sk-env -i can clear the environment.
         sk_common::chain::State::load();
+        // Entered by a real exec below a staying parent: its failure pipe.
+        if let Some(fd) = sk_common::handoff::get(sk_common::parent::FAILURE_KEY) {
+            sk_common::parent::set_failure_fd(fd);
+        }
         let argv: Vec<OsString> = std::env::args_os().collect();
         let chain = read::read(tool, argv)?;
         rules::check(&chain)?;

@@ -13,10 +13,11 @@ pub fn check(chain: &Chain) -> Result<()> {
         let after = &chain.links[i + 1..];
         let broken = match &link.step {
             Step::Landlock(_) => landlock_binds_what_follows(after),
-            Step::Cgroup(_) => cgroup_after_cgroup_namespace(before),
+            Step::Cgroup(_) => cgroup_after_cgroup_namespace(before)
+                .or_else(|| cgroup_after_the_root_changed(before)),
+            Step::Seccomp(p) if p.supervise.is_some() => one_supervisor(before),
             Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
             Step::User(_) => ids_change_before_setuid_is_dropped(before),
-            Step::Rlimit(p) if p.oom_score_adj.is_some() => oom_score_adj_after_a_user(before),
             _ => None,
         };
         if let Some(why) = broken {
@@ -43,6 +44,38 @@ fn cgroup_after_cgroup_namespace(before: &[crate::Link]) -> Option<String> {
         .then(|| {
             "cannot make a cgroup after sk-unshare -C: put sk-cgroup before the link that \
              makes the cgroup namespace"
+                .to_string()
+        })
+}
+
+/// sk-cgroup finds the hierarchies in /proc/self/mountinfo and
+/// /proc/self/cgroup. After sk-pivot (with --no-proc, the image's own
+/// /proc) or a join of a running container's mount namespace, those files
+/// and the hierarchies they name belong to the root: an image could name a
+/// directory of its own as the memory hierarchy, and the limits would be
+/// written to plain files.
+fn cgroup_after_the_root_changed(before: &[crate::Link]) -> Option<String> {
+    let changed = before.iter().any(|l| match &l.step {
+        Step::Pivot(_) => true,
+        Step::Unshare(p) => p.join.iter().any(|j| j.ns == NsType::Mnt),
+        _ => false,
+    });
+    changed.then(|| {
+        "cannot make a cgroup after sk-pivot or a join of a mount namespace: the hierarchies \
+         there are the root's; put sk-cgroup before them"
+            .to_string()
+    })
+}
+
+/// A notify filter's listener is refused (EBUSY) once an earlier filter of
+/// the process has one: a second supervisor could never get its own.
+fn one_supervisor(before: &[crate::Link]) -> Option<String> {
+    before
+        .iter()
+        .any(|l| matches!(&l.step, Step::Seccomp(p) if p.supervise.is_some()))
+        .then(|| {
+            "cannot stand a second seccomp supervisor (--notify, --learn): the kernel gives one \
+             listener per process; merge the rules into one sk-seccomp link"
                 .to_string()
         })
 }
@@ -103,18 +136,4 @@ fn landlock_binds_what_follows(after: &[crate::Link]) -> Option<String> {
         ),
         _ => None,
     })
-}
-
-/// The chain is not dumpable until the command's exec (see sk_chain::main),
-/// so after sk-user has left uid 0 its /proc/self files belong to root and
-/// oom_score_adj cannot be written.
-fn oom_score_adj_after_a_user(before: &[crate::Link]) -> Option<String> {
-    before
-        .iter()
-        .any(|l| matches!(l.step, Step::User(_)))
-        .then(|| {
-            "cannot set oom_score_adj after sk-user: the chain's /proc/self belongs to root \
-             until the command's exec; put sk-rlimit --oom-score-adj before sk-user"
-                .to_string()
-        })
 }

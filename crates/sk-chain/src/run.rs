@@ -135,12 +135,28 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     // inherited fds, the terminal, the caller's signals. Before the filters,
     // which might deny the calls it makes.
     sk_common::exec::prepare_final()?;
+    // Every filter is built before the first is loaded: no filter judges
+    // another link's work.
+    let mut built = Vec::new();
     for (link, item) in chain.links.iter().zip(&prepared.links) {
         if let (Step::Seccomp(plan), Some(Item::Seccomp(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
             log::set_verbose(link.verbose);
-            sk_seccomp::load_at_exec(plan, prep)?;
+            built.push((link, sk_seccomp::build_at_exec(plan, prep)?));
         }
+    }
+    // The command's path is resolved before the kernel closes what the
+    // chain holds: nothing of it may be a place to start from.
+    let keep: Vec<_> = built
+        .iter()
+        .filter_map(|(_, f)| f.keeps())
+        .chain(sk_common::parent::failure_fd())
+        .collect();
+    sk_common::fd::neutralize_cloexec(&keep)?;
+    for (link, filter) in built {
+        log::set_tool(link.tool);
+        log::set_verbose(link.verbose);
+        filter.load()?;
     }
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
@@ -158,8 +174,10 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
     sk_common::chain::State::export();
     let table = sk_common::handoff::export(i)?;
     let argv = sk_common::exec::to_cstrings(&ctx.chain.argv)?;
+    // SK_FUSE as this chain read it when it started: a link may have
+    // changed the environment since (sk-env -i clears it).
     let mut env: Vec<CString> = std::env::vars_os()
-        .filter(|(k, _)| k != sk_common::handoff::VAR)
+        .filter(|(k, _)| k != sk_common::handoff::VAR && k != "SK_FUSE")
         .filter_map(|(k, v)| {
             let mut kv = k.as_bytes().to_vec();
             kv.push(b'=');
@@ -171,6 +189,9 @@ fn exec_link(ctx: &Ctx, i: usize) -> Result<Infallible> {
         "{}={table}",
         sk_common::handoff::VAR
     ))?);
+    if !ctx.fuse {
+        env.push(CString::new("SK_FUSE=0")?);
+    }
     let errno = match nix::unistd::execveat(
         &ctx.exe,
         c"",

@@ -34,6 +34,36 @@ pub fn to_cstrings(argv: &[OsString]) -> crate::Result<Vec<CString>> {
         .collect()
 }
 
+/// A command that cannot be run (missing: 127, not executable: 126), found
+/// before anything irreversible: an error like any other, so that the
+/// chain's earlier steps undo themselves, but with its own exit status.
+#[derive(Debug)]
+pub struct NotRun {
+    pub status: i32,
+    pub message: String,
+}
+
+impl NotRun {
+    pub fn new(command: &std::ffi::OsStr, errno: Errno) -> NotRun {
+        NotRun {
+            status: status_for(errno),
+            message: format!(
+                "cannot execute {}: {}",
+                command.to_string_lossy(),
+                errno.desc()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for NotRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NotRun {}
+
 /// The exit status for a failed exec: 127 when the command does not exist,
 /// 126 when it exists but cannot be executed.
 pub fn status_for(errno: Errno) -> i32 {

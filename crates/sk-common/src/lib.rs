@@ -95,6 +95,14 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
 
 /// Prints `sk-<tool>: <message>` and exits with 125 (the tool failed).
 pub fn fail(err: &anyhow::Error) -> ! {
-    eprintln!("{}: {}", log::tool(), error::describe(err));
-    exit::exit(exit::TOOL_FAILED)
+    let code = match err.downcast_ref::<parent::AlreadyReported>() {
+        Some(reported) => reported.0,
+        None => {
+            eprintln!("{}: {}", log::tool(), error::describe(err));
+            err.downcast_ref::<exec::NotRun>()
+                .map_or(exit::TOOL_FAILED, |n| n.status)
+        }
+    };
+    parent::tell_failure();
+    exit::exit(code)
 }

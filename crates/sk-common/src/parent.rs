@@ -25,7 +25,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{ForkResult, Pid};
 use std::convert::Infallible;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signals a staying parent passes on to its child, as `unshare --fork`,
@@ -259,6 +259,88 @@ pub fn kill_watched() {
     }
 }
 
+/// The write end of the failure pipe of the innermost staying parent, in
+/// the processes below it (-1: none).
+static FAILURE_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// The handoff key of the failure pipe, for a real exec between links.
+pub const FAILURE_KEY: &str = "chain-failed";
+
+/// Tells a staying parent whether the rest of the chain failed in its child
+/// (a step's error, reported there) or ran the command, which may exit 125
+/// too. A parent told of a failure returns an [`AlreadyReported`] error
+/// instead of exiting, so that the steps it made before the fork undo
+/// themselves (an sk-cgroup without --rm removes its group).
+///
+/// A pipe: the child holds the write end, close-on-exec, so the command
+/// never gets it; [`crate::fail`] writes one byte to it.
+pub struct FailureWatch {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl FailureWatch {
+    /// Made before fork.
+    pub fn new() -> Result<FailureWatch> {
+        let (read, write) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+                .cannot("create a pipe")?;
+        Ok(FailureWatch { read, write })
+    }
+
+    /// In the child: from now on its failures are told to this parent.
+    pub fn in_child(self) -> Result<()> {
+        drop(self.read);
+        crate::handoff::register(FAILURE_KEY, &self.write)?;
+        set_failure_fd(self.write);
+        Ok(())
+    }
+
+    /// In the parent, once the child has ended: whether the chain failed.
+    pub fn failed(self) -> bool {
+        drop(self.write);
+        let mut byte = [0u8; 1];
+        matches!(nix::unistd::read(&self.read, &mut byte), Ok(1))
+    }
+}
+
+/// Makes `fd` the failure pipe of this process (and of what it forks).
+pub fn set_failure_fd(fd: OwnedFd) {
+    let old = FAILURE_FD.swap(fd.into_raw_fd(), Ordering::Relaxed);
+    if old >= 0 {
+        // SAFETY: ours, taken out of an OwnedFd by an earlier call.
+        drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(old) });
+    }
+}
+
+/// The failure pipe of this process, if a staying parent watches it.
+pub fn failure_fd() -> Option<std::os::fd::RawFd> {
+    Some(FAILURE_FD.load(Ordering::Relaxed)).filter(|&fd| fd >= 0)
+}
+
+/// Called on a failure of the chain: tells the innermost staying parent.
+pub(crate) fn tell_failure() {
+    let fd = FAILURE_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: one byte from a valid buffer; errors are of no use here.
+        unsafe { libc::write(fd, b"!".as_ptr().cast(), 1) };
+    }
+}
+
+/// The error of a staying parent whose child failed: the child printed the
+/// line already; its exit status (125, or 126/127 for a command that could
+/// not be run) is the chain's.
+#[derive(Debug)]
+pub struct AlreadyReported(pub i32);
+
+impl std::fmt::Display for AlreadyReported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the chain failed in a child (status {})", self.0)
+    }
+}
+
+impl std::error::Error for AlreadyReported {}
+
 /// Reaps every child that has ended; returns `child`'s exit code if it is one
 /// of them.
 pub fn reap_until(child: Pid) -> Result<Option<i32>> {
@@ -306,13 +388,14 @@ where
         parent.watch_caller(what)?;
     }
     let groups = reclaim::Reclaim::new()?;
+    let failure = FailureWatch::new()?;
     // SAFETY: the tools are single-threaded when they fork.
     match unsafe { nix::unistd::fork() }.cannot("fork")? {
         ForkResult::Child => {
             if let Err(e) = groups.into_child() {
                 crate::fail(&e)
             }
-            match child_body(parent) {
+            match failure.in_child().and_then(|()| child_body(parent)) {
                 Err(e) => crate::fail(&e),
             }
         }
@@ -324,6 +407,11 @@ where
             let groups = groups.into_parent();
             let code = parent.wait(child);
             groups.finish(code);
+            if failure.failed() {
+                // The chain failed below (and said so): the steps made
+                // before this fork undo themselves.
+                return Err(AlreadyReported(code).into());
+            }
             exit::exit(code)
         }
     }

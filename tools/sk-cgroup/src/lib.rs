@@ -20,7 +20,7 @@ pub mod remove;
 pub mod spawn;
 
 use nix::unistd::{getpid, ForkResult, Pid};
-use sk_common::parent::Parent;
+use sk_common::parent::{FailureWatch, Parent};
 use sk_common::reclaim::Sender;
 use sk_common::{exit, verbose, Cannot, Next, Result};
 use std::convert::Infallible;
@@ -183,11 +183,16 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         return Err(e);
     }
     match start(&group, next, plan.die_with_parent) {
-        Ok((parent, child)) => {
+        Ok((parent, child, watch)) => {
             let code = parent.wait(child);
             group.tell_why(&plan.limits, code);
             group.remove()?;
             remove::reap_killed();
+            if watch.failed() {
+                // A later link failed in the child, which said so: the
+                // steps before this one undo themselves too.
+                return Err(sk_common::parent::AlreadyReported(code).into());
+            }
             exit::exit(code)
         }
         Err(e) => {
@@ -252,22 +257,26 @@ fn leave(homes: &[std::os::fd::OwnedFd], pid: i32) {
 }
 
 /// Forks the child that joins the group and execs; the parent stays out.
-fn start(group: &Group, next: Next, die_with_parent: bool) -> Result<(Parent, Pid)> {
+fn start(group: &Group, next: Next, die_with_parent: bool) -> Result<(Parent, Pid, FailureWatch)> {
     let me = getpid();
     let mut parent = Parent::prepare()?;
     if die_with_parent {
         // The child is killed; the removal then kills the rest of the group.
         parent.watch_caller(sk_common::parent::OnCallerDeath::KillChild)?;
     }
+    let watch = FailureWatch::new()?;
     // Orphans of the command are reparented to us, not to init: we kill
     // them with the group, and reap them.
     nix::sys::prctl::set_child_subreaper(true).cannot("become a subreaper")?;
     match spawn::fork_into(group) {
         Ok(ForkResult::Child) => {
-            let Err(e) = parent.restore_in_child().and_then(|()| next());
+            let Err(e) = watch
+                .in_child()
+                .and_then(|()| parent.restore_in_child())
+                .and_then(|()| next());
             sk_common::fail(&e)
         }
-        Ok(ForkResult::Parent { child }) => Ok((parent, child)),
+        Ok(ForkResult::Parent { child }) => Ok((parent, child, watch)),
         // In the child, which could not join: exit 125; the parent removes
         // the group.
         Err(e) if getpid() != me => sk_common::fail(&e),

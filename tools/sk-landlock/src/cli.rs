@@ -83,7 +83,8 @@ pub struct Cli {
     pub optional: Vec<PathBuf>,
 
     /// Follow symbolic links in rule paths (by default a link on the path
-    /// is an error: /srv/data -> / must not grant all of /)
+    /// is an error: /srv/data -> / must not grant all of /); magic links of
+    /// /proc are never followed
     #[arg(long)]
     pub follow_symlinks: bool,
 

@@ -60,10 +60,13 @@ pub fn assumed_abi() -> u8 {
 
 /// Opens `path` as a place for a rule: O_PATH (nothing is read), and with
 /// RESOLVE_NO_SYMLINKS unless `follow`, so that no link anywhere on the
-/// path (an image's /srv/data -> /) widens the rule.
+/// path (an image's /srv/data -> /) widens the rule. Even when following,
+/// no magic link: an image's /data -> /proc/self/fd/3 would name whatever
+/// the chain holds open at fd 3 (its binary, the caller's /proc, a cgroup
+/// directory of the host), not a file of the root.
 fn open_rule_path(path: &Path, follow: bool) -> nix::Result<OwnedFd> {
     let resolve = if follow {
-        ResolveFlag::empty()
+        ResolveFlag::RESOLVE_NO_MAGICLINKS
     } else {
         ResolveFlag::RESOLVE_NO_SYMLINKS
     };
@@ -92,6 +95,13 @@ fn open_rule(rule: &Rule, grant: landlock::BitFlags<AccessFs>, plan: &Plan) -> R
                 "cannot open {shown} for a rule: a symbolic link is on the path, and rule \
                  paths are not followed through links (--follow-symlinks follows them, \
                  --optional {shown} leaves the rule out)"
+            ))
+        }
+        Err(Errno::ELOOP) => {
+            return Err(anyhow!(
+                "cannot open {shown} for a rule: {} (a loop of links, or a magic link of \
+                 /proc, which is never followed)",
+                Errno::ELOOP.desc()
             ))
         }
         Err(Errno::ENOENT) => {

@@ -120,7 +120,15 @@ fn set_nice(n: i32) -> Result<()> {
 
 fn set_oom_score_adj(proc: &Path, n: i32) -> Result<()> {
     let shown = format!("{}/self/oom_score_adj", proc.display());
-    let mut f = inroot::open_proc(proc, "self/oom_score_adj", OFlag::O_WRONLY)?;
+    // The chain is not dumpable until the command's exec; the files of a
+    // non-dumpable process belong to the root of the user namespace its
+    // memory was made in, the host's after sk-unshare -U in one process.
+    // Dumpable for this one open (nothing else runs in the chain meanwhile).
+    let was = nix::sys::prctl::get_dumpable().unwrap_or(true);
+    let _ = nix::sys::prctl::set_dumpable(true);
+    let opened = inroot::open_proc(proc, "self/oom_score_adj", OFlag::O_WRONLY);
+    let _ = nix::sys::prctl::set_dumpable(was);
+    let mut f = opened?;
     f.write_all(n.to_string().as_bytes()).map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::EACCES) {
             " (a lower value needs CAP_SYS_RESOURCE)"

@@ -44,7 +44,8 @@ fn cannot_execute(name: &OsStr, errno: Errno) -> ! {
 }
 
 impl Launch {
-    /// Finds the command; exits 127/126 at once when it cannot be run.
+    /// Finds the command; a [`sk_common::exec::NotRun`] (127/126) when it
+    /// cannot be run, so that the earlier steps undo themselves first.
     pub fn prepare(command: &[OsString]) -> Result<Launch> {
         let argv = to_cstrings(command)?;
         let path_var = std::env::var_os("PATH");
@@ -52,7 +53,7 @@ impl Launch {
             .and_then(|p| check(&p).map(|_| p))
         {
             Ok(p) => p,
-            Err(e) => cannot_execute(&command[0], e),
+            Err(e) => return Err(sk_common::exec::NotRun::new(&command[0], e).into()),
         };
         let path = CString::new(path.as_os_str().as_bytes())?;
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();

@@ -370,22 +370,48 @@ pub fn stand(plan: &Plan, prepared: &Prepared, next: Next) -> Result<Infallible>
     )
 }
 
-/// Just before the command's execve: the program, built (or taken
-/// precompiled) for the capabilities the command will hold, loaded last so
-/// that it judges no step of the chain; with a supervisor, its listener
-/// handed over.
-pub fn load_at_exec(plan: &Plan, prepared: &Prepared) -> Result<()> {
-    let mut program = program_of(plan, prepared)?;
+/// A link's filter, built and ready to load.
+pub struct Built<'a> {
+    prog: Vec<libc::sock_filter>,
+    flags: u32,
+    ctl: Option<&'a std::os::fd::OwnedFd>,
+}
+
+/// Just before the command's execve, for every sk-seccomp link before any
+/// filter is loaded: the program, built (or taken precompiled) for the
+/// capabilities the command will hold, its --dump written, no_new_privs
+/// set. Built before the first load, so that no filter of an earlier link
+/// judges this work.
+pub fn build_at_exec<'a>(plan: &Plan, prepared: &'a Prepared) -> Result<Built<'a>> {
+    let program = program_of(plan, prepared)?;
     if let Some(mut out) = prepared.dump.as_ref() {
         out.write_all(&bpf::to_bytes(&program.prog))
             .cannot("write the filter's BPF program")?;
     }
     set_no_new_privs(plan.nnp)?;
-    match prepared.ctl.get() {
-        Some(ctl) => supervisor::hand_over(ctl, &mut program.prog, program.flags),
-        None => filter::load(&mut program.prog, program.flags)
-            .map(drop)
-            .cannot("load the seccomp filter"),
+    Ok(Built {
+        prog: program.prog,
+        flags: program.flags,
+        ctl: prepared.ctl.get(),
+    })
+}
+
+impl Built<'_> {
+    /// The supervisor's socket, which must stay open until the load.
+    pub fn keeps(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.ctl.map(|c| c.as_raw_fd())
+    }
+
+    /// Loads the filter, last, so that it judges no step of the chain; with
+    /// a supervisor, its listener handed over.
+    pub fn load(mut self) -> Result<()> {
+        match self.ctl {
+            Some(ctl) => supervisor::hand_over(ctl, &mut self.prog, self.flags),
+            None => filter::load(&mut self.prog, self.flags)
+                .map(drop)
+                .cannot("load the seccomp filter"),
+        }
     }
 }
 

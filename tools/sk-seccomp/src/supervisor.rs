@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use sk_common::parent::{die_with_parent, reap_until, Parent};
+use sk_common::parent::{die_with_parent, reap_until, FailureWatch, Parent};
 use sk_common::{exit, verbose, warn, Cannot, Result};
 use std::collections::BTreeSet;
 use std::convert::Infallible;
@@ -82,11 +82,13 @@ pub fn stand(
     )
     .cannot("create the supervisor's socket")?;
     let mut parent = Parent::prepare()?;
+    let watch = FailureWatch::new()?;
     let outer = nix::unistd::getpid();
     // SAFETY: the chain is single-threaded when it forks.
     match unsafe { nix::unistd::fork() }.cannot("fork the supervisor")? {
         nix::unistd::ForkResult::Child => {
             drop(mine);
+            watch.in_child()?;
             parent.restore_in_child()?;
             // A command whose supervisor is gone would get ENOSYS for the
             // notified calls: not what was asked for.
@@ -102,7 +104,19 @@ pub fn stand(
             // the supervisor wants EPIPE, not death, when its stderr goes.
             sk_common::signals::ignore_sigpipe();
             let listener = match receive_listener(&mut parent, child, &mine) {
-                Ok(l) => l,
+                Ok(Ok(l)) => l,
+                Ok(Err(code)) => {
+                    // The chain ended before its command: its status, or
+                    // its failure (said in the child) for the steps made
+                    // before this one to undo.
+                    if let Some(l) = &learn {
+                        l.discard();
+                    }
+                    if watch.failed() {
+                        return Err(sk_common::parent::AlreadyReported(code).into());
+                    }
+                    exit::exit(code)
+                }
                 Err(e) => {
                     if let Some(l) = &learn {
                         l.discard();
@@ -170,9 +184,23 @@ pub fn hand_over(ctl: &OwnedFd, prog: &mut [libc::sock_filter], flags: u32) -> R
     Ok(())
 }
 
+/// Waits until `child` has ended; its status.
+fn reap_child(child: Pid) -> Result<i32> {
+    loop {
+        if let Some(code) = reap_until(child)? {
+            return Ok(code);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Waits for the last process's pidfd and slot, then takes the listener.
-/// Exits with the child's status if the chain ends first.
-fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<OwnedFd> {
+/// Err(status) when the chain ended first (the child has ended).
+fn receive_listener(
+    parent: &mut Parent,
+    child: Pid,
+    ctl: &OwnedFd,
+) -> Result<std::result::Result<OwnedFd, i32>> {
     let (pidfd, slot) = loop {
         let mut fds = [
             PollFd::new(parent.signal_fd(), PollFlags::POLLIN),
@@ -189,17 +217,11 @@ fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<Ow
             }
         }
         if let Some(code) = parent.handle_pending(child)? {
-            exit::exit(code);
+            return Ok(Err(code));
         }
         if ready.intersects(PollFlags::POLLHUP | PollFlags::POLLIN) {
             // The chain failed before its last step: its status comes.
-            let code = loop {
-                if let Some(code) = reap_until(child)? {
-                    break code;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            };
-            exit::exit(code);
+            return Ok(Err(reap_child(child)?));
         }
     };
     let mut spins = 0u32;
@@ -211,13 +233,16 @@ fn receive_listener(parent: &mut Parent, child: Pid, ctl: &OwnedFd) -> Result<Ow
             let fd = unsafe { OwnedFd::from_raw_fd(r as RawFd) };
             if is_listener(&fd) {
                 nix::unistd::write(ctl, &[1u8]).cannot("answer the last process")?;
-                return Ok(fd);
+                return Ok(Ok(fd));
             }
+        } else if Errno::last() == Errno::ESRCH {
+            // The last process ended before its load (it said why).
+            return Ok(Err(reap_child(child)?));
         } else if Errno::last() != Errno::EBADF {
             return Err(Errno::last()).cannot("take the seccomp listener (pidfd_getfd)");
         }
         if let Some(code) = parent.handle_pending(child)? {
-            exit::exit(code);
+            return Ok(Err(code));
         }
         spins += 1;
         if spins < 200 {

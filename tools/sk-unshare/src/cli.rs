@@ -235,6 +235,9 @@ pub struct Plan {
     pub kill_child: Option<nix::sys::signal::Signal>,
     pub mount_proc: bool,
     pub idmap: IdMap,
+    /// What the maps were made from: the engine makes them again with the
+    /// ids at this link's time (an earlier sk-user may have changed them).
+    pub map_request: crate::idmap::MapRequest,
     pub time_offsets: Option<(i64, i64)>,
 }
 
@@ -338,6 +341,7 @@ impl Cli {
             kill_child: self.kill_child,
             mount_proc: self.mount_proc,
             idmap,
+            map_request: self.map_request(),
             time_offsets: if self.time {
                 Some((self.monotonic.unwrap_or(0), self.boottime.unwrap_or(0)))
             } else {

@@ -82,7 +82,11 @@ sk_common::tool_link!(argv => |c: cli::Cli| {
 pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     let euid = geteuid();
     let joined = namespaces::open_joins(&plan.join)?;
-    let writer = idmap::prepare(&plan.idmap)?;
+    // The maps name the ids this process has now, which an earlier link of
+    // the chain (sk-user) may have changed since the chain was read.
+    let idmap = idmap::IdMap::new(&plan.map_request, euid.as_raw(), getegid().as_raw())
+        .map_err(anyhow::Error::msg)?;
+    let writer = idmap::prepare(&idmap)?;
     namespaces::join(joined)?;
     if let Some(keep) = &plan.keep {
         // setns(CLONE_NEWNS) moved our root: a filesystem boundary.
@@ -97,7 +101,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         nix::sys::prctl::set_dumpable(true).cannot("make the process dumpable for its maps")?;
     }
     namespaces::create(&plan.create, euid.is_root())?;
-    idmap::write(writer, &plan.idmap)?;
+    idmap::write(writer, &idmap)?;
     if own_maps {
         nix::sys::prctl::set_dumpable(false).cannot("make the process non-dumpable")?;
     }
