@@ -11,7 +11,7 @@ out=$1
 # Built once here; the scripts' own builds then find nothing to do.
 (cd "$dir/.." && cargo build --release -q --workspace) 2>&1 | tee -a "$out" || exit 1
 failed=
-for s in startup chain landlock pivot capdrop cgroup seccomp; do
+for s in startup chain landlock pivot capdrop cgroup seccomp notify; do
     echo >> "$out"
     if ! "$dir/$s.sh" 2>&1 | tee -a "$out"; then failed="$failed $s"; fi
 done
