@@ -59,7 +59,7 @@ struct Ctx<'a> {
 fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
     let (chain, prepared) = (ctx.chain, ctx.prepared);
     let Some(link) = chain.links.get(i) else {
-        return exec_command(chain, prepared);
+        return exec_command(chain, prepared, ctx.start);
     };
     log::set_tool(link.tool);
     log::set_verbose(link.verbose);
@@ -100,6 +100,16 @@ fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
         (Step::Landlock(p), _) => sk_landlock::apply(p, next),
         (Step::Seccomp(p), Some(Item::Seccomp(prep))) => sk_seccomp::stand(p, prep, next),
         // Its request is made just before the command's exec.
+        (Step::Aaexec(p), Some(Item::Aaexec(prep))) if aaexec_follows(chain, i) => {
+            // Another sk-aaexec comes later: this profile confines the links
+            // after it, as it did in a chain of execs. Its request is made
+            // now and the next link is entered by a real exec, where the
+            // kernel makes the transition; the later request then meets
+            // this confinement (under no_new_privs: only --stack).
+            sk_aaexec::confine_at_exec(p, prep, &chain.command)?;
+            drop(next);
+            exec_link(ctx, i + 1)
+        }
         (Step::Aaexec(_), _) => next(),
         (Step::Seccomp(_), _) => unreachable!("every sk-seccomp link is prepared"),
     }
@@ -110,7 +120,16 @@ fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
 /// are loaded in the order of their links, and the command is executed.
 /// The filters come last so that they judge the command, never a step of
 /// the chain; after them, nothing but the execve.
-fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
+/// Whether a link after `i` is an sk-aaexec.
+fn aaexec_follows(chain: &Chain, i: usize) -> bool {
+    chain.links[i + 1..]
+        .iter()
+        .any(|l| matches!(l.step, Step::Aaexec(_)))
+}
+
+/// `start`: the first link of this process; the AppArmor requests of links
+/// before it were made by an earlier process (see run_from).
+fn exec_command(chain: &Chain, prepared: &Prepared, start: usize) -> Result<Infallible> {
     let last = chain.links.last().expect("a chain has a link");
     log::set_tool(last.tool);
     log::set_verbose(last.verbose);
@@ -122,7 +141,7 @@ fn exec_command(chain: &Chain, prepared: &Prepared) -> Result<Infallible> {
     // Nothing of the engine's own reaches the command, and after the
     // filters the next system call is the execve.
     std::env::remove_var("SK_FUSE");
-    for (link, item) in chain.links.iter().zip(&prepared.links) {
+    for (link, item) in chain.links.iter().zip(&prepared.links).skip(start) {
         if let (Step::Aaexec(plan), Some(Item::Aaexec(prep))) = (&link.step, item) {
             log::set_tool(link.tool);
             log::set_verbose(link.verbose);
