@@ -350,3 +350,41 @@ fn a_command_missing_in_the_root_leaves_no_cgroup() {
         );
     }
 }
+
+/// With a real exec between two links (SK_FUSE=0, or where an exec would
+/// change the capability sets) the step that made the cgroup has no frame
+/// left to undo it when a later link fails: the group stayed. It is now
+/// written down for the processes after the exec.
+#[test]
+fn an_error_after_a_real_exec_leaves_no_cgroup() {
+    let test = "an_error_after_a_real_exec_leaves_no_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let name = unique("sk-review-exec-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    let r = root.path().display();
+    for (line, code, needle) in [
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot --chdir /not/here {r} /bin/true"),
+            125,
+            "/not/here",
+        ),
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot {r} /no/such/command"),
+            127,
+            "/no/such/command",
+        ),
+    ] {
+        let out = run(chain(&words(&line)).env("SK_FUSE", "0"));
+        out.expect_code(code).one_error_line(needle);
+        assert!(cgroup_dirs_named(&name).is_empty(), "the cgroup stayed: {line}");
+    }
+}

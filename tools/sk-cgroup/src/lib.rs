@@ -122,6 +122,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     if !plan.rm {
         let homes = open_homes(&group)?;
         group.join(pid.as_raw())?;
+        undo_after_an_exec(&group, &homes)?;
         for p in &group.parts {
             verbose!(
                 "cgroup {} stays after the command (no --rm)",
@@ -190,6 +191,21 @@ fn open_homes(group: &Group) -> Result<Vec<std::os::fd::OwnedFd>> {
             .cannot_with(|| format!("open cgroup {}", p.home.display()))
         })
         .collect()
+}
+
+/// What `apply` undoes when a later link fails, written down for a later
+/// process entered by a real exec (sk_common::handoff::undo): it has no
+/// frame of this step to come back to.
+fn undo_after_an_exec(group: &Group, homes: &[std::os::fd::OwnedFd]) -> Result<()> {
+    use sk_common::handoff::{on_failure, Undo};
+    for home in homes {
+        on_failure(Undo::Leave(home))?;
+    }
+    for p in group.parts.iter().filter(|p| p.created) {
+        let name = p.dir.file_name().unwrap_or_default();
+        on_failure(Undo::Rmdir(&p.handle.parent, name))?;
+    }
+    Ok(())
 }
 
 /// Moves `pid` back into the groups it came from (errors ignored: this is
