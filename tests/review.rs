@@ -403,3 +403,33 @@ fn a_chain_of_too_many_links_fails_in_one_line() {
     assert!(!out.stdout.contains("ran"), "the command ran");
     out.expect_code(125).one_error_line("links");
 }
+
+/// The last process loads the supervised filter, then waits for the
+/// supervisor's byte (it holds the listener) before its execve; a failed
+/// read was taken as that byte. When an earlier link's filter refuses
+/// read, the execve could come before the supervisor took the listener:
+/// the listener went with the exec, and the notified calls failed with
+/// ENOSYS instead of the supervisor's answer (about 1 run in 4 here), while
+/// the supervisor went on looking for a listener at that fd number in the
+/// command. The hand-over waits for the byte whatever the read says.
+#[test]
+fn the_listener_is_handed_over_when_an_earlier_filter_refuses_read() {
+    let test = "the_listener_is_handed_over_when_an_earlier_filter_refuses_read";
+    if !std::path::Path::new("/bin/busybox").exists() {
+        sk_testkit::skip(test, "/bin/busybox is not installed (busybox-static)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("made");
+    for _ in 0..30 {
+        let out = run(cmd("sk-seccomp")
+            .args(["--errno", "EPERM:read", "sk-seccomp", "--notify", "mkdir,mkdirat"])
+            .args(["/bin/busybox", "mkdir"])
+            .arg(&target));
+        assert!(
+            out.stderr.contains("Operation not permitted"),
+            "not the supervisor's answer: {out:?}"
+        );
+        assert!(!target.exists());
+    }
+}
