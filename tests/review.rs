@@ -423,7 +423,13 @@ fn the_listener_is_handed_over_when_an_earlier_filter_refuses_read() {
     let target = dir.path().join("made");
     for _ in 0..30 {
         let out = run(cmd("sk-seccomp")
-            .args(["--errno", "EPERM:read", "sk-seccomp", "--notify", "mkdir,mkdirat"])
+            .args([
+                "--errno",
+                "EPERM:read",
+                "sk-seccomp",
+                "--notify",
+                "mkdir,mkdirat",
+            ])
             .args(["/bin/busybox", "mkdir"])
             .arg(&target));
         assert!(
