@@ -341,6 +341,92 @@ fn a_command_missing_in_the_root_leaves_no_cgroup() {
     }
 }
 
+/// With a real exec between two links (SK_FUSE=0, or where an exec would
+/// change the capability sets) the step that made the cgroup has no frame
+/// left to undo it when a later link fails: the group stayed. It is now
+/// written down for the processes after the exec.
+fn an_error_after_a_real_exec_leaves_no_cgroup() {
+    let test = "an_error_after_a_real_exec_leaves_no_cgroup";
+    if !need_root(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let name = unique("sk-review-exec-");
+    let _cleanup = Cleanup(|| {
+        for d in cgroup_dirs_named(&name) {
+            let _ = std::fs::remove_dir(d);
+        }
+    });
+    let r = root.path().display();
+    for (line, code, needle) in [
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot --chdir /not/here {r} /bin/true"),
+            125,
+            "/not/here",
+        ),
+        (
+            format!("sk-unshare -m sk-cgroup --name {name} pids=10 sk-pivot {r} /no/such/command"),
+            127,
+            "/no/such/command",
+        ),
+    ] {
+        let out = run(chain(&words(&line)).env("SK_FUSE", "0"));
+        out.expect_code(code).one_error_line(needle);
+        assert!(cgroup_dirs_named(&name).is_empty(), "the cgroup stayed: {line}");
+    }
+}
+
+/// Each fused link is a few stack frames deeper, and reading a chain
+/// copies the rest of the words for each link: a chain of 20000 links
+/// (sk-env sk-env ...) took minutes to read (debug build), then overflowed
+/// the stack and aborted with two lines and status 134. A chain has a
+/// bounded number of links (far more than any chain needs): 125, one line.
+fn a_chain_of_too_many_links_fails_in_one_line() {
+    let mut c = cmd("sk-env");
+    c.args(std::iter::repeat_n("sk-env", 2000))
+        .args(["/bin/echo", "ran"]);
+    let out = run(&mut c);
+    assert!(!out.stdout.contains("ran"), "the command ran");
+    out.expect_code(125).one_error_line("links");
+}
+
+/// The last process loads the supervised filter, then waits for the
+/// supervisor's byte (it holds the listener) before its execve; a failed
+/// read was taken as that byte. When an earlier link's filter refuses
+/// read, the execve could come before the supervisor took the listener:
+/// the listener went with the exec, and the notified calls failed with
+/// ENOSYS instead of the supervisor's answer (about 1 run in 4 here), while
+/// the supervisor went on looking for a listener at that fd number in the
+/// command. The hand-over waits for the byte whatever the read says.
+fn the_listener_is_handed_over_when_an_earlier_filter_refuses_read() {
+    let test = "the_listener_is_handed_over_when_an_earlier_filter_refuses_read";
+    if !std::path::Path::new("/bin/busybox").exists() {
+        sk_testkit::skip(test, "/bin/busybox is not installed (busybox-static)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("made");
+    for _ in 0..30 {
+        let out = run(cmd("sk-seccomp")
+            .args([
+                "--errno",
+                "EPERM:read",
+                "sk-seccomp",
+                "--notify",
+                "mkdir,mkdirat",
+            ])
+            .args(["/bin/busybox", "mkdir"])
+            .arg(&target));
+        assert!(
+            out.stderr.contains("Operation not permitted"),
+            "not the supervisor's answer: {out:?}"
+        );
+        assert!(!target.exists());
+    }
+}
+
 sk_testkit::tests! {
     a_cgroup_after_the_pivot_is_refused,
     oom_score_adj_is_set_fused_and_unfused_rootless,
@@ -352,4 +438,7 @@ sk_testkit::tests! {
     an_earlier_filter_never_judges_a_later_link_s_build,
     the_command_s_path_never_walks_from_an_engine_fd,
     a_command_missing_in_the_root_leaves_no_cgroup,
+    an_error_after_a_real_exec_leaves_no_cgroup,
+    a_chain_of_too_many_links_fails_in_one_line,
+    the_listener_is_handed_over_when_an_earlier_filter_refuses_read,
 }

@@ -79,9 +79,14 @@ pub fn main(tool: &'static str) -> ! {
             sk_common::parent::set_failure_fd(fd);
         }
         let argv: Vec<OsString> = std::env::args_os().collect();
-        let chain = read::read(tool, argv)?;
-        rules::check(&chain)?;
-        let prepared = prepare::prepare(&chain)?;
-        run::run(&chain, &prepared, start)
+        let run = || {
+            let chain = read::read(tool, argv)?;
+            rules::check(&chain)?;
+            let prepared = prepare::prepare(&chain)?;
+            run::run(&chain, &prepared, start)
+        };
+        // Entered by a real exec: what the earlier processes' steps made
+        // has no frame here to undo it when a later link fails.
+        run().inspect_err(|_| sk_common::handoff::undo())
     })
 }

@@ -11,6 +11,10 @@ use sk_common::tools::tool_named;
 use sk_common::{log, Result};
 use std::ffi::OsString;
 
+/// Far more links than any chain needs; each fused link is a few stack
+/// frames deeper, and reading one copies the words after it.
+pub const MAX_LINKS: usize = 256;
+
 /// Reads every link of `argv`, the first one being `tool`.
 pub fn read(tool: &'static str, argv: Vec<OsString>) -> Result<Chain> {
     let mut links = Vec::new();
@@ -21,6 +25,9 @@ pub fn read(tool: &'static str, argv: Vec<OsString>) -> Result<Chain> {
     let whole = words.clone();
     loop {
         log::set_tool(tool);
+        if links.len() == MAX_LINKS {
+            anyhow::bail!("cannot read the chain: it has more than {MAX_LINKS} links");
+        }
         let (link, command) = read_link(tool, &words)?;
         links.push(link);
         match command.first().and_then(|w| tool_named(w)) {

@@ -117,7 +117,8 @@ fn run_from(ctx: &Ctx, i: usize) -> Result<Infallible> {
 
 /// The end of the chain: the command is found (127/126 before anything
 /// else is done), AppArmor's transitions are requested, the seccomp filters
-/// are loaded in the order of their links, and the command is executed.
+/// are built, then loaded (a supervised one first, the others in the order
+/// of their links), and the command is executed.
 /// The filters come last so that they judge the command, never a step of
 /// the chain; after them, nothing but the execve.
 /// Whether a link after `i` is an sk-aaexec.
@@ -172,6 +173,14 @@ fn exec_command(chain: &Chain, prepared: &Prepared, start: usize) -> Result<Infa
         .chain(sk_common::parent::failure_fd())
         .collect();
     sk_common::fd::neutralize_cloexec(&keep)?;
+    // The supervised filter first: after its load the last process waits
+    // for the supervisor's byte (a read), and only that filter may judge
+    // the read. An earlier link's filter refusing it would let the execve
+    // come before the supervisor holds the listener, which would then go
+    // with the exec (the notified calls failing with ENOSYS). Every filter
+    // judges the command all the same; only among equal actions (two
+    // errnos for one call) does the later load decide.
+    built.sort_by_key(|(_, f)| f.keeps().is_none());
     for (link, filter) in built {
         log::set_tool(link.tool);
         log::set_verbose(link.verbose);

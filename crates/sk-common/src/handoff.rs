@@ -43,18 +43,15 @@ fn table() -> std::sync::MutexGuard<'static, Table> {
 }
 
 fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
+    hex_bytes(s.as_bytes())
+}
+
+fn hex_bytes(s: &[u8]) -> String {
+    s.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<String> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok()
+    String::from_utf8(unhex_bytes(s)?).ok()
 }
 
 fn identity(fd: BorrowedFd<'_>) -> Result<(u64, u64)> {
@@ -176,6 +173,84 @@ pub fn export(start: usize) -> Result<String> {
         out.push_str(&format!(" {}:{}:{dev}:{ino}", hex(key), fd.as_raw_fd()));
     }
     Ok(out)
+}
+
+/// What a step that stays in this process (sk-cgroup without --rm) undoes
+/// when a later link fails: its own code does it when the failure comes
+/// back to it, but after a real exec between links nothing comes back. So
+/// it is also written down here, as fds of the table, and the process
+/// entered by the exec undoes it ([`undo`]). Doing it twice is harmless.
+pub enum Undo<'a> {
+    /// Write this process's pid to `cgroup.procs` of this cgroup directory.
+    Leave(&'a OwnedFd),
+    /// Remove the directory `name` of this directory.
+    Rmdir(&'a OwnedFd, &'a std::ffi::OsStr),
+}
+
+pub fn on_failure(what: Undo<'_>) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let n = table()
+        .fds
+        .keys()
+        .filter(|k| k.starts_with("undo:"))
+        .count();
+    let (key, fd) = match what {
+        Undo::Leave(fd) => (format!("undo:{n:04}:leave"), fd),
+        Undo::Rmdir(fd, name) => (
+            format!("undo:{n:04}:rmdir:{}", hex_bytes(name.as_bytes())),
+            fd,
+        ),
+    };
+    register(&key, fd)
+}
+
+/// In a process entered by a real exec, when the chain fails: what the
+/// earlier processes' steps wrote down with [`on_failure`]; the leaves
+/// first, then the directories, the last made first. Errors are ignored
+/// (this is the clean-up after another error).
+pub fn undo() {
+    use std::io::Write;
+    let t = table();
+    if !t.inherited {
+        return;
+    }
+    let pid = std::process::id().to_string();
+    for fd in t
+        .fds
+        .iter()
+        .filter(|(k, _)| k.ends_with(":leave"))
+        .map(|(_, fd)| fd)
+    {
+        if let Ok(f) = nix::fcntl::openat(
+            fd,
+            "cgroup.procs",
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        ) {
+            let _ = std::fs::File::from(f).write_all(pid.as_bytes());
+        }
+    }
+    for (key, fd) in t.fds.iter().rev() {
+        let Some(name) = key
+            .strip_prefix("undo:")
+            .and_then(|k| k.split_once(":rmdir:"))
+            .and_then(|(_, hexname)| unhex_bytes(hexname))
+        else {
+            continue;
+        };
+        let name: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(name);
+        let _ = nix::unistd::unlinkat(fd, name.as_os_str(), nix::unistd::UnlinkatFlags::RemoveDir);
+    }
+}
+
+fn unhex_bytes(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Closes every fd of the table: the command gets none of them.

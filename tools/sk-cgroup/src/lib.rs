@@ -172,6 +172,9 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         let homes = open_homes(&group)?;
         let handed_over = heir.is_some();
         join_in_place(&group, plan, heir)?;
+        if !handed_over {
+            undo_after_an_exec(&group, &homes)?;
+        }
         let Err(e) = next();
         // A later link failed in this process (a --chdir missing in the new
         // root, say): the command never ran, and nothing of this step stays.
@@ -238,6 +241,21 @@ fn open_homes(group: &Group) -> Result<Vec<std::os::fd::OwnedFd>> {
             .cannot_with(|| format!("open cgroup {}", p.home.display()))
         })
         .collect()
+}
+
+/// What `apply` undoes when a later link fails, written down for a later
+/// process entered by a real exec (sk_common::handoff::undo): it has no
+/// frame of this step to come back to.
+fn undo_after_an_exec(group: &Group, homes: &[std::os::fd::OwnedFd]) -> Result<()> {
+    use sk_common::handoff::{on_failure, Undo};
+    for home in homes {
+        on_failure(Undo::Leave(home))?;
+    }
+    for p in group.parts.iter().filter(|p| p.created) {
+        let name = p.dir.file_name().unwrap_or_default();
+        on_failure(Undo::Rmdir(&p.handle.parent, name))?;
+    }
+    Ok(())
 }
 
 /// Moves `pid` back into the groups it came from (errors ignored: this is
