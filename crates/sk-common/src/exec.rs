@@ -190,7 +190,7 @@ pub fn exec(argv: &[OsString]) -> ! {
 }
 
 fn fail_exec(argv: &[OsString], errno: Errno) -> ! {
-    eprintln!(
+    crate::say!(
         "{}: cannot execute {}: {}",
         log::tool(),
         argv[0].to_string_lossy(),

@@ -83,7 +83,7 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
         let line = format!("{message}{place}").replace('\n', " ");
-        eprintln!("{}: internal error: {line}", log::tool());
+        crate::say!("{}: internal error: {line}", log::tool());
         exit::exit(exit::TOOL_FAILED)
     }));
     test_hook::panic_if("before");
@@ -98,7 +98,7 @@ pub fn fail(err: &anyhow::Error) -> ! {
     let code = match err.downcast_ref::<parent::AlreadyReported>() {
         Some(reported) => reported.0,
         None => {
-            eprintln!("{}: {}", log::tool(), error::describe(err));
+            crate::say!("{}: {}", log::tool(), error::describe(err));
             err.downcast_ref::<exec::NotRun>()
                 .map_or(exit::TOOL_FAILED, |n| n.status)
         }

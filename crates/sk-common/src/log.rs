@@ -26,12 +26,31 @@ pub fn verbose() -> bool {
     VERBOSE.load(Ordering::Relaxed)
 }
 
+/// Writes `line` and a newline on stderr in one write(2): a line of the
+/// chain's cannot be torn by what other processes (the command's) write to
+/// the same stderr meanwhile, as one made of pieces could.
+pub fn say_line(line: &str) {
+    use std::io::Write;
+    let mut buf = String::with_capacity(line.len() + 1);
+    buf.push_str(line);
+    buf.push('\n');
+    let _ = std::io::stderr().lock().write_all(buf.as_bytes());
+}
+
+/// `eprintln!`, in one write(2) ([`say_line`]).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::log::say_line(&format!($($arg)*))
+    };
+}
+
 /// Prints `sk-<tool>: <message>` on stderr when `-v` was given.
 #[macro_export]
 macro_rules! verbose {
     ($($arg:tt)*) => {
         if $crate::log::verbose() {
-            eprintln!("{}: {}", $crate::log::tool(), format_args!($($arg)*));
+            $crate::say!("{}: {}", $crate::log::tool(), format_args!($($arg)*));
         }
     };
 }
@@ -40,6 +59,6 @@ macro_rules! verbose {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        eprintln!("{}: warning: {}", $crate::log::tool(), format_args!($($arg)*))
+        $crate::say!("{}: warning: {}", $crate::log::tool(), format_args!($($arg)*))
     };
 }

@@ -251,7 +251,7 @@ impl Reclaimer {
         while let Some(next) = self.receive_one() {
             match next {
                 Ok(h) => out.push(h),
-                Err(e) => eprintln!("sk-cgroup: {}", crate::error::describe(&e)),
+                Err(e) => crate::say!("sk-cgroup: {}", crate::error::describe(&e)),
             }
         }
         out
@@ -271,7 +271,7 @@ impl Reclaimer {
                 Err(e) => {
                     let e = anyhow::Error::new(e)
                         .context("cannot read the cgroups handed to the staying parent");
-                    eprintln!("sk-cgroup: {}", crate::error::describe(&e));
+                    crate::say!("sk-cgroup: {}", crate::error::describe(&e));
                     return None;
                 }
             }
@@ -305,11 +305,11 @@ impl Reclaimer {
         for h in self.receive() {
             let events = Events::read(h.parts.iter().map(|p| &p.handle));
             for line in events.lines(h.memory.as_deref(), h.pids.as_deref(), code) {
-                eprintln!("sk-cgroup: {line}");
+                crate::say!("sk-cgroup: {line}");
             }
             let parts = h.parts.iter().map(|p| (&p.handle, p.dir.as_path()));
             if let Err(e) = cgroup::remove(parts) {
-                eprintln!("sk-cgroup: {}", crate::error::describe(&e));
+                crate::say!("sk-cgroup: {}", crate::error::describe(&e));
             }
         }
         cgroup::reap_orphans();

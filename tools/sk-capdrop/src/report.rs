@@ -28,7 +28,7 @@ pub fn lines(sets: &Sets, kernel: u64, securebits: u32, no_new_privs: bool) -> V
 
 pub fn print(sets: &Sets, kernel: u64, securebits: u32, no_new_privs: bool) {
     for line in lines(sets, kernel, securebits, no_new_privs) {
-        eprintln!("{}: {line}", sk_common::log::tool());
+        sk_common::say!("{}: {line}", sk_common::log::tool());
     }
 }
 

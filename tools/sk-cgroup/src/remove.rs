@@ -31,7 +31,7 @@ impl Group {
         let events = Events::read(self.parts.iter().map(|p| &p.handle));
         let (memory, pids) = (limits.shown("memory"), limits.shown("pids"));
         for line in events.lines(memory.as_deref(), pids.as_deref(), code) {
-            eprintln!("sk-cgroup: {line}");
+            sk_common::say!("sk-cgroup: {line}");
         }
     }
 

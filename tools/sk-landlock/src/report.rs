@@ -90,7 +90,7 @@ pub fn lines(plan: &Plan, d: &Decision, opened: &[Opened]) -> Vec<String> {
 
 pub fn print(plan: &Plan, d: &Decision, opened: &[Opened]) {
     for line in lines(plan, d, opened) {
-        eprintln!("{}: {line}", sk_common::log::tool());
+        sk_common::say!("{}: {line}", sk_common::log::tool());
     }
 }
 

@@ -38,7 +38,7 @@ pub fn apply(plan: &Plan, proc: &Path) -> Result<()> {
     }
     if plan.print {
         for line in report()? {
-            eprintln!("{}: {line}", sk_common::log::tool());
+            sk_common::say!("{}: {line}", sk_common::log::tool());
         }
     }
     Ok(())

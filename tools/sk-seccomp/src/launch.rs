@@ -34,7 +34,7 @@ fn check(path: &Path) -> std::result::Result<(), Errno> {
 
 /// Reports a command that cannot be executed, and exits 127 or 126.
 fn cannot_execute(name: &OsStr, errno: Errno) -> ! {
-    eprintln!(
+    sk_common::say!(
         "{}: cannot execute {}: {}",
         log::tool(),
         name.to_string_lossy(),

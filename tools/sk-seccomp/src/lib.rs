@@ -572,7 +572,7 @@ fn unknown_names(plan: &Plan, unknown: &BTreeSet<String>) -> Result<()> {
     );
     match &plan.profile {
         Some(Source::Builtin(_)) => verbose!("{line}"),
-        _ => eprintln!("{}: note: {line}", sk_common::log::tool()),
+        _ => sk_common::say!("{}: note: {line}", sk_common::log::tool()),
     }
     Ok(())
 }

@@ -409,7 +409,7 @@ fn performed(policy: &Policy, name: &str) -> bool {
 fn finish(fd: RawFd, req: &ScmpNotifReq, name: &str, policy: &Policy, decided: Decided) {
     let (answer, args, undo) = decided;
     if policy.report {
-        eprintln!(
+        sk_common::say!(
             "{}: {}",
             sk_common::log::tool(),
             notify::report_line(req.pid, name, &args, answer)
