@@ -46,30 +46,21 @@ pub fn write_request_at(
     use nix::fcntl::{openat, OFlag};
     use nix::sys::stat::Mode;
     let flags = OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
-    let own = PathBuf::from("/proc/thread-self/attr/apparmor").join(attr.name());
-    let shared = PathBuf::from("/proc/thread-self/attr").join(attr.name());
-    let fd = match openat(
-        proc,
-        own.strip_prefix("/proc").unwrap(),
-        flags,
-        Mode::empty(),
-    ) {
+    // Opened as thread-self, shown as self: one and the same in a process
+    // of one thread, and self is what the user knows.
+    let own = PathBuf::from("/proc/self/attr/apparmor").join(attr.name());
+    let shared = PathBuf::from("/proc/self/attr").join(attr.name());
+    let at = |p: &Path| Path::new("thread-self").join(p.strip_prefix("/proc/self").unwrap());
+    let fd = match openat(proc, &at(&own), flags, Mode::empty()) {
         Ok(fd) => (own, fd),
-        Err(Errno::ENOENT) => {
-            match openat(
-                proc,
-                shared.strip_prefix("/proc").unwrap(),
-                flags,
-                Mode::empty(),
-            ) {
-                Ok(fd) => (shared, fd),
-                Err(e) => {
-                    return Err(
-                        anyhow::Error::new(e).context(format!("cannot open {}", shared.display()))
-                    )
-                }
+        Err(Errno::ENOENT) => match openat(proc, &at(&shared), flags, Mode::empty()) {
+            Ok(fd) => (shared, fd),
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("cannot open {}", shared.display()))
+                )
             }
-        }
+        },
         Err(e) => {
             return Err(anyhow::Error::new(e).context(format!("cannot open {}", own.display())))
         }
