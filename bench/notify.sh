@@ -44,12 +44,13 @@ RUNS=${LOOP_RUNS:-10} WARMUP=2 hf "$tmp/b.csv" \
     "through the supervisor" "$sup_mount sk-unshare -m $tmp/probe repeat-mount $dev $tmp/mnt $M" \
     "through the supervisor with 0 calls" "$sup_mount sk-unshare -m $tmp/probe repeat-mount $dev $tmp/mnt 0"
 table "$tmp/b.csv" "root without a filter"
-awk -v a1="$(mean_of "$tmp/a.csv" "root without a filter")" \
-    -v a2="$(mean_of "$tmp/a.csv" "through the supervisor")" \
-    -v a0="$(mean_of "$tmp/a.csv" "through the supervisor with 0 calls")" \
-    -v b1="$(mean_of "$tmp/b.csv" "root without a filter")" \
-    -v b2="$(mean_of "$tmp/b.csv" "through the supervisor")" \
-    -v b0="$(mean_of "$tmp/b.csv" "through the supervisor with 0 calls")" \
+# Medians (ms) of whole runs; the start-up (the 0-call run) is taken off.
+awk -v a1="$(median_of "$tmp/a.csv" "root without a filter")" \
+    -v a2="$(median_of "$tmp/a.csv" "through the supervisor")" \
+    -v a0="$(median_of "$tmp/a.csv" "through the supervisor with 0 calls")" \
+    -v b1="$(median_of "$tmp/b.csv" "root without a filter")" \
+    -v b2="$(median_of "$tmp/b.csv" "through the supervisor")" \
+    -v b0="$(median_of "$tmp/b.csv" "through the supervisor with 0 calls")" \
     -v n="$N" -v m="$M" 'BEGIN {
     printf "per mknod: %.1f us through the supervisor, %.1f us by root itself\n",
         (a2 - a0) * 1000 / n, a1 * 1000 / n
