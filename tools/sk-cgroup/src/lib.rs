@@ -86,8 +86,8 @@ group still cannot be removed after about five seconds, sk-cgroup says so and ex
 When the group lives in a v2 hierarchy alone, the child is started in it by \
 clone3(CLONE_INTO_CGROUP) (Linux 5.7), which saves the migration; elsewhere it is forked and \
 joins by writing its pid to cgroup.procs. What --rm costs: a fork, a process that stays \
-for the command's lifetime (about 1.4 MB resident), and the removal; measured here about \
-0.26 ms per run over a plain sk-cgroup (bench/cgroup.sh, bench/RESULTS.md).
+for the command's lifetime, and the removal; about 0.4 ms per run over a plain sk-cgroup \
+(bench/cgroup.sh, in bench/RESULTS.md).
 
 When the command was killed by the OOM killer, or ran into pids.max, the staying parent \
 (--rm's, or the chain's one that the group was handed to) says so in one line before it \

@@ -255,9 +255,10 @@ reads. Each call it performs (mknod, mount) runs on a worker thread of its own, 
 once: one that blocks (a slow device, a directory held locked) holds one worker, never the \
 others, and past 32 further calls wait in the kernel's queue; denied calls are answered at \
 once on the supervisor's own thread. A request whose caller died is dropped (the answer finds \
-no one). Cost, measured by bench/notify.sh: a notified mknod takes about 0.27 ms instead of \
-0.02 ms (two threads, /proc/PID lookups, a setns); a notified ext4 mount about 1.7 ms more \
-than root's own mount(2).
+no one). Cost, in bench/RESULTS.md (bench/notify.sh): a notified mknod takes about 0.23 ms \
+instead of 0.01 ms (two threads, /proc/PID lookups, a setns); a notified ext4 mount and \
+umount about 0.86 ms against 0.58 ms for root's own; a notified call that is only answered \
+(bench/seccomp.sh) about 30 us.
 
 --report prints one line on stderr for each notified call: the pid, the syscall name, the \
 first arguments (the path and device for mknod) and the decision. Unlike a trap, it works \
