@@ -109,6 +109,16 @@ pub fn confine_at_exec(plan: &Plan, prepared: &Prepared, command: &[OsString]) -
             ))
         }
     }
+    if sk_common::log::verbose() {
+        let when = match plan.attr {
+            Attr::Exec => "at exec the label becomes",
+            Attr::Current => "the label is now",
+        };
+        match procattr::read_label_at(prepared.proc.as_fd(), plan.attr) {
+            Some(label) => verbose!("{when} {label}"),
+            None => verbose!("{when} unknown"),
+        }
+    }
     Ok(())
 }
 
