@@ -2,18 +2,12 @@
 //! image tries against it, links that are fused or executed for real,
 //! bad input in any link, and the order of deferred steps.
 
-use sk_e2e::{recommended, recommended_rootless, words};
+use sk_e2e::{cgroup_dirs_named, chain, recommended, recommended_rootless, words};
 use sk_testkit::{
     c_program, cmd, mount_table, need_program, need_root, run, sh, unique, Cleanup, Output, Rootfs,
 };
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-
-fn chain(args: &[String]) -> std::process::Command {
-    let mut c = cmd(&args[0]);
-    c.args(&args[1..]);
-    c
-}
+use std::path::Path;
 
 /// A busybox root that an unprivileged user can enter, with fake seckun
 /// tools and an apparmor_parser of its own at every place a lookup could
@@ -337,13 +331,6 @@ fn the_chain_ends_at_the_first_foreign_program() {
     // env ran the image's own sk-capdrop: exactly what the warning says.
     let ran = std::fs::read_dir(h.marker.path()).unwrap().count();
     assert_eq!(ran, 1, "env did not run the image's sk-capdrop");
-}
-
-fn cgroup_dirs_named(name: &str) -> Vec<PathBuf> {
-    let out = sh(&format!(
-        "find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' 2>/dev/null; true"
-    ));
-    out.stdout.lines().map(PathBuf::from).collect()
 }
 
 /// A bad option in any link of a six-link chain: 125, one line naming that

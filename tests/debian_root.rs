@@ -3,48 +3,8 @@
 //! runs, with the headline and the recommended chains and Debian's own
 //! userland (bash, GNU coreutils, procps, libcap2-bin).
 
-use sk_e2e::{headline, recommended, words};
-use sk_testkit::{cmd, need_program, need_root, run, run_within, workspace};
-use std::path::PathBuf;
-use std::sync::OnceLock;
-use std::time::Duration;
-
-/// The cached Debian root, made on first use (a few minutes), or None
-/// after a loud skip.
-fn debian_root(test: &str) -> Option<PathBuf> {
-    static ROOT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    if !need_root(test) || !need_program(test, "debootstrap", "debootstrap") {
-        return None;
-    }
-    let made = ROOT.get_or_init(|| {
-        let dir = workspace().join(".cache/rootfs-debian");
-        if dir.join("etc/debian_version").exists() {
-            return Ok(dir);
-        }
-        // Made under another name and renamed: a half-made root is never used.
-        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
-        let out = run_within(
-            cmd(workspace().join("scripts/mkrootfs"))
-                .arg("--debian")
-                .arg(&tmp),
-            Duration::from_secs(900),
-            None,
-        );
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(format!(
-                "mkrootfs --debian failed: {}",
-                out.stderr.lines().last().unwrap_or("")
-            ));
-        }
-        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
-        Ok(dir)
-    });
-    match made {
-        Ok(dir) => Some(dir.clone()),
-        Err(why) => panic!("{test}: {why}"),
-    }
-}
+use sk_e2e::{debian_root, headline, recommended, words};
+use sk_testkit::{cmd, run};
 
 fn the_headline_chain_in_a_debian_root() {
     let test = "the_headline_chain_in_a_debian_root";

@@ -80,41 +80,20 @@ pub fn root_with_probe(test: &str) -> Option<Rootfs> {
     Some(root)
 }
 
-/// The cached Debian root of tests/debian_root.rs (debootstrap, kept in
-/// .cache/rootfs-debian between runs), made on first use; None after a
-/// loud skip. The same root and cache as that file's own helper.
-pub fn debian_root(test: &str) -> Option<std::path::PathBuf> {
-    use sk_testkit::{cmd, need_program, need_root, run_within, workspace};
-    use std::sync::OnceLock;
-    static ROOT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
-    if !need_root(test) || !need_program(test, "debootstrap", "debootstrap") {
-        return None;
-    }
-    let made = ROOT.get_or_init(|| {
-        let dir = workspace().join(".cache/rootfs-debian");
-        if dir.join("etc/debian_version").exists() {
-            return Ok(dir);
-        }
-        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
-        let out = run_within(
-            cmd(workspace().join("scripts/mkrootfs"))
-                .arg("--debian")
-                .arg(&tmp),
-            std::time::Duration::from_secs(900),
-            None,
-        );
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(format!(
-                "mkrootfs --debian failed: {}",
-                out.stderr.lines().last().unwrap_or("")
-            ));
-        }
-        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
-        Ok(dir)
-    });
-    match made {
-        Ok(dir) => Some(dir.clone()),
-        Err(why) => panic!("{test}: {why}"),
-    }
+/// The cached Debian root, made on first use (see sk_testkit::debian_root).
+pub use sk_testkit::debian_root;
+
+/// A `Command` for a chain written as words.
+pub fn chain(args: &[String]) -> std::process::Command {
+    let mut c = sk_testkit::cmd(&args[0]);
+    c.args(&args[1..]);
+    c
+}
+
+/// Every cgroup directory named `name`, in every hierarchy.
+pub fn cgroup_dirs_named(name: &str) -> Vec<std::path::PathBuf> {
+    let out = sh(&format!(
+        "find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' 2>/dev/null; true"
+    ));
+    out.stdout.lines().map(std::path::PathBuf::from).collect()
 }

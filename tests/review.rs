@@ -2,22 +2,8 @@
 //! image, a hostile command or a careless caller could get from the engine.
 //! Each test is one finding, written before its fix.
 
-use sk_e2e::words;
+use sk_e2e::{cgroup_dirs_named, chain, words};
 use sk_testkit::{cmd, need_program, need_root, run, sh, unique, Cleanup, Output, Rootfs};
-use std::path::PathBuf;
-
-fn chain(args: &[String]) -> std::process::Command {
-    let mut c = cmd(&args[0]);
-    c.args(&args[1..]);
-    c
-}
-
-fn cgroup_dirs_named(name: &str) -> Vec<PathBuf> {
-    let out = sh(&format!(
-        "find /sys/fs/cgroup -maxdepth 3 -type d -name '{name}' 2>/dev/null; true"
-    ));
-    out.stdout.lines().map(PathBuf::from).collect()
-}
 
 /// sk-cgroup finds the hierarchies in /proc/self/mountinfo and
 /// /proc/self/cgroup. After `sk-pivot --no-proc` those are files of the

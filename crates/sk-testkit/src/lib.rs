@@ -614,3 +614,42 @@ fn parse_prefix(word: &str) -> Option<(u32, u32)> {
     let addr: std::net::Ipv4Addr = addr.parse().ok()?;
     (len <= 32).then(|| (u32::from(addr), len))
 }
+
+/// The cached Debian root (`scripts/mkrootfs --debian`, debootstrap, kept in
+/// .cache/rootfs-debian between runs), made on first use under another name
+/// and renamed, so that a half-made root is never used; None after a loud
+/// skip.
+pub fn debian_root(test: &str) -> Option<std::path::PathBuf> {
+    use std::sync::OnceLock;
+    static ROOT: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+    if !need_root(test) || !need_program(test, "debootstrap", "debootstrap") {
+        return None;
+    }
+    let made = ROOT.get_or_init(|| {
+        let dir = workspace().join(".cache/rootfs-debian");
+        if dir.join("etc/debian_version").exists() {
+            return Ok(dir);
+        }
+        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
+        let out = run_within(
+            cmd(workspace().join("scripts/mkrootfs"))
+                .arg("--debian")
+                .arg(&tmp),
+            std::time::Duration::from_secs(900),
+            None,
+        );
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(format!(
+                "mkrootfs --debian failed: {}",
+                out.stderr.lines().last().unwrap_or("")
+            ));
+        }
+        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
+        Ok(dir)
+    });
+    match made {
+        Ok(dir) => Some(dir.clone()),
+        Err(why) => panic!("{test}: {why}"),
+    }
+}

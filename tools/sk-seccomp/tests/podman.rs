@@ -7,10 +7,8 @@
 
 mod common;
 use common::{build_c, seccomp, Scratch, PROBE_C};
-use sk_testkit::{cmd, need_root, run, run_within, skip, workspace, Rootfs};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::Duration;
+use sk_testkit::{cmd, need_root, run, skip, Rootfs};
+use std::path::Path;
 
 const PODMAN: &str = "/usr/share/containers/seccomp.json";
 
@@ -78,38 +76,7 @@ fn podmans_profile_runs_a_busybox_shell() {
     assert_eq!(out.stdout, "hi\nlisted\n");
 }
 
-/// The cached Debian root (scripts/mkrootfs --debian, in .cache as
-/// tests/debian_root.rs makes it), or None after a loud skip.
-fn debian_root(test: &str) -> Option<PathBuf> {
-    static ROOT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    if !need_root(test) || !sk_testkit::need_program(test, "debootstrap", "debootstrap") {
-        return None;
-    }
-    let made = ROOT.get_or_init(|| {
-        let dir = workspace().join(".cache/rootfs-debian");
-        if dir.join("etc/debian_version").exists() {
-            return Ok(dir);
-        }
-        let tmp = workspace().join(format!(".cache/rootfs-debian.{}", std::process::id()));
-        let out = run_within(
-            cmd(workspace().join("scripts/mkrootfs"))
-                .arg("--debian")
-                .arg(&tmp),
-            Duration::from_secs(900),
-            None,
-        );
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(format!("mkrootfs --debian failed: {}", out.stderr));
-        }
-        std::fs::rename(&tmp, &dir).map_err(|e| e.to_string())?;
-        Ok(dir)
-    });
-    match made {
-        Ok(dir) => Some(dir.clone()),
-        Err(why) => panic!("{test}: {why}"),
-    }
-}
+use sk_testkit::debian_root;
 
 fn podmans_profile_runs_debian_programs_in_a_debian_root() {
     let test = "podmans_profile_runs_debian_programs_in_a_debian_root";
