@@ -586,7 +586,37 @@ fn fused_and_unfused_chains_leave_the_same_process() {
     }
 }
 
+/// The fd table one process of a chain hands the next (SK_CHAIN_FDS) is
+/// checked before anything is done: malformed, a descriptor that is not
+/// open, or one that is not what was recorded: 125, one line, nothing run.
+fn a_bad_chain_fd_table_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    for (value, needle) in [
+        ("garbage", "SK_CHAIN_FDS"),
+        ("start=x", "SK_CHAIN_FDS"),
+        ("start=0 657865:987:1:2", "not open"),
+        // fd 9 is open (the shell opens it), but is not the file recorded.
+        ("start=0 657865:9:1:2", "it changed"),
+    ] {
+        let mut c = cmd("sh");
+        c.env("SK_CHAIN_FDS", value)
+            .args([
+                "-c",
+                "exec 9</bin/sh; exec sk-capdrop sys_time touch \"$0\"",
+            ])
+            .arg(&marker);
+        let out = run(&mut c);
+        out.expect_code(125).one_error_line(needle);
+        assert!(
+            !marker.exists(),
+            "the command ran with SK_CHAIN_FDS={value}"
+        );
+    }
+}
+
 sk_testkit::tests! {
+    a_bad_chain_fd_table_runs_nothing,
     an_image_s_own_sk_tools_never_run,
     an_image_s_own_sk_tools_never_run_rootless,
     a_profile_is_read_on_the_caller_s_side,
