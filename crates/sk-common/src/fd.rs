@@ -12,6 +12,26 @@ pub fn open(path: &Path, flags: OFlag, mode: Mode) -> nix::Result<OwnedFd> {
     nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, mode)
 }
 
+/// openat2(2), asked again while the kernel answers EAGAIN. With `..` or
+/// RESOLVE_IN_ROOT/RESOLVE_BENEATH, a walk that raced with any mount or
+/// rename anywhere on the system is refused with EAGAIN, to be retried
+/// (openat2(2)); on a busy host that is an ordinary event, not an error.
+/// After 1000 refusals in a row, EAGAIN is the answer.
+pub fn openat2<P: ?Sized + nix::NixPath>(
+    dir: impl std::os::fd::AsFd,
+    path: &P,
+    how: nix::fcntl::OpenHow,
+) -> nix::Result<OwnedFd> {
+    let dir = dir.as_fd();
+    let mut left = 1000;
+    loop {
+        match nix::fcntl::openat2(dir, path, how) {
+            Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) if left > 0 => left -= 1,
+            other => return other,
+        }
+    }
+}
+
 /// Makes every close-on-exec fd of this process, but 0-2 and those in
 /// `keep`, a harmless one: an eventfd, which names no file and no
 /// directory. Called just before the command's execve.
@@ -68,7 +88,7 @@ pub fn neutralize_cloexec(keep: &[std::os::fd::RawFd]) -> crate::Result<()> {
 /// procfs that shows this process (the kernel's word: no mount crossed, no
 /// magic link followed); None otherwise.
 fn listed_fds() -> Option<Vec<std::os::fd::RawFd>> {
-    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
+    use nix::fcntl::{OpenHow, ResolveFlag};
     let proc = crate::inroot::open(Path::new("/proc"), OFlag::O_PATH | OFlag::O_DIRECTORY).ok()?;
     let fs = nix::sys::statfs::fstatfs(&proc).ok()?;
     if fs.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC {
@@ -81,7 +101,7 @@ fn listed_fds() -> Option<Vec<std::os::fd::RawFd>> {
                 | ResolveFlag::RESOLVE_NO_MAGICLINKS
                 | ResolveFlag::RESOLVE_NO_XDEV,
         );
-    let dir = openat2(&proc, "self/fd", how).ok()?;
+    let dir = self::openat2(&proc, "self/fd", how).ok()?;
     let mut dir = nix::dir::Dir::from_fd(dir).ok()?;
     let own = std::os::fd::AsRawFd::as_raw_fd(&dir);
     let fds = dir

@@ -13,8 +13,9 @@
 //! block, a device would never end).
 
 use crate::error::{Cannot, Result};
+use crate::fd::openat2;
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC};
 use std::io::Read;

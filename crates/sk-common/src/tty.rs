@@ -607,7 +607,7 @@ fn open_ptmx(path: &str) -> Result<OwnedFd> {
             nix::fcntl::ResolveFlag::RESOLVE_NO_SYMLINKS
                 | nix::fcntl::ResolveFlag::RESOLVE_NO_MAGICLINKS,
         );
-    let at = nix::fcntl::openat2(nix::fcntl::AT_FDCWD, path, how).cannot("open ptmx")?;
+    let at = crate::fd::openat2(nix::fcntl::AT_FDCWD, path, how).cannot("open ptmx")?;
     let st = nix::sys::stat::fstat(&at).cannot("stat ptmx")?;
     let is_chr = st.st_mode & libc::S_IFMT == libc::S_IFCHR;
     if !is_chr || st.st_rdev != libc::makedev(5, 2) {

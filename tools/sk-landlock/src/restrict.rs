@@ -8,8 +8,9 @@ use landlock::{
     RulesetCreatedAttr, RulesetError, RulesetStatus,
 };
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag, AT_FDCWD};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, AT_FDCWD};
 use nix::sys::stat::{fstat, SFlag};
+use sk_common::fd::openat2;
 use sk_common::{verbose, warn, Cannot, Result};
 use std::os::fd::OwnedFd;
 use std::path::Path;

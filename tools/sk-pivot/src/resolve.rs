@@ -11,8 +11,9 @@
 //! that was checked, not a path that could change in between.
 
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstat, mknodat, Mode, SFlag};
+use sk_common::fd::openat2;
 use sk_common::{Cannot, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};

@@ -191,6 +191,57 @@ fn a_symlinked_destination_cannot_lead_out_of_the_root() {
     assert!(!Path::new("/no-such-place-anywhere").exists());
 }
 
+fn paths_resolve_while_the_host_mounts_elsewhere() {
+    let Some(root) = rootfs("paths_resolve_while_the_host_mounts_elsewhere") else {
+        return;
+    };
+    // Any mount or umount on the system while a walk with `..` is under way
+    // makes openat2 answer EAGAIN (to be retried); a busy host, or tests
+    // run in parallel, must not make sk-pivot fail. A thread in a mount
+    // namespace of its own mounts and unmounts without pause meanwhile.
+    let churn_dir = tempfile::tempdir().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let (stop, dir) = (stop.clone(), churn_dir.path().to_owned());
+        std::thread::spawn(move || {
+            use nix::mount::{mount, umount, MsFlags};
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).unwrap();
+            let none: Option<&str> = None;
+            mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none).unwrap();
+            let mut rounds = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                mount(
+                    Some("sk-churn"),
+                    &dir,
+                    Some("tmpfs"),
+                    MsFlags::empty(),
+                    none,
+                )
+                .unwrap();
+                umount(&dir).unwrap();
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let _stop = Cleanup(|| stop.store(true, std::sync::atomic::Ordering::Relaxed));
+    // A long walk: a link of a thousand `..`, each one a check.
+    std::os::unix::fs::symlink("../".repeat(1000), root.path().join("up")).unwrap();
+    for i in 0..20 {
+        let out = chain(
+            root.path(),
+            &["--tmpfs", &format!("/up/t{i}"), "--chdir", "/up/etc"],
+            &["true"],
+        );
+        out.success();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        churn.join().unwrap() > 0,
+        "the other namespace mounted meanwhile"
+    );
+}
+
 fn chdir_starts_the_command_there() {
     let Some(root) = rootfs("chdir_starts_the_command_there") else {
         return;
@@ -245,6 +296,7 @@ sk_testkit::tests! {
     read_only_root_refuses_writes_but_dev_shm_and_tmpfs_still_work: userns,
     mounts_apply_in_the_order_given: userns,
     a_symlinked_destination_cannot_lead_out_of_the_root: userns,
+    paths_resolve_while_the_host_mounts_elsewhere: userns,
     chdir_starts_the_command_there: userns,
     resolv_brings_the_hosts_resolv_conf_read_only: userns,
     slave_propagation_works_too: userns,

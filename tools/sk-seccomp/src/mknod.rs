@@ -11,8 +11,9 @@
 use crate::notify::{encode_dev, Mknod};
 use libseccomp::notify_id_valid;
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
+use sk_common::fd::openat2;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::path::Path;
