@@ -129,6 +129,7 @@ fn an_interactive_shell_on_its_own_pty_has_job_control() {
     let steps = r##"[
         ["expect", "# ", 20],
         ["send", "tty; stty size\r"], ["expect", "24 80", 5],
+        ["send", "echo via-$((6*7)) > /dev/tty\r"], ["expect", "via-42", 5],
         ["resize", 33, 101], ["sleep", 0.3],
         ["send", "stty size\r"], ["expect", "33 101", 5],
         ["send", "sleep 100\r"], ["sleep", 0.5], ["send", "\u0003"],

@@ -8,6 +8,15 @@
 //! later, or shipped in the image, does not open; the bound nodes are
 //! mounts of their own and keep the flags of the host's /dev.
 //!
+//! /dev/tty is the exception: the terminal is the chain's first link's
+//! business, and nothing of the host's tty layer is bound in for it. The
+//! node 5:0 is made here, on a tmpfs of its own that allows devices, and
+//! only that file is bound onto /dev/tty (the tmpfs is detached at once,
+//! and is full: nothing else can be made on it). 5:0 means the opener's
+//! controlling terminal, which is the command's own pty or none. A user namespace may make no device node
+//! (mknod is EPERM there and its mounts are all nodev); there, and only
+//! there, the host's node is bound, the way bubblewrap does, and -v says so.
+//!
 //! --dev-host and --devtmpfs give the host's whole device tree: disks,
 //! /dev/mem, /dev/kmsg, every tty. They exist for the course's by-hand
 //! steps and for debugging, not for containing anything.
@@ -15,8 +24,10 @@
 use crate::cli::Dev;
 use crate::mounts;
 use crate::resolve::{fd_path, Root};
-use nix::mount::{mount, MsFlags};
-use nix::unistd::symlinkat;
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
+use nix::unistd::{symlinkat, unlinkat, UnlinkatFlags};
 use sk_common::{verbose, Cannot, Result};
 use std::path::Path;
 
@@ -74,8 +85,11 @@ fn minimal(root: &Root) -> Result<()> {
     let nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mounts::tmpfs(root, Path::new(DEV), "mode=0755", nodev)?;
     for name in DEVICES {
-        // The host's node, on the same path inside.
         let node = Path::new(DEV).join(name);
+        if name == "tty" && own_tty(root, &node)? {
+            continue;
+        }
+        // The host's node, on the same path inside.
         mounts::bind(root, &node, &node, DEVICE_BIND)?;
     }
 
@@ -108,4 +122,72 @@ fn minimal(root: &Root) -> Result<()> {
         DEVICES.join(" ")
     );
     Ok(())
+}
+
+/// Makes `node` (/dev/tty) a node 5:0 of sk-pivot's own; false when this
+/// process may make no device node (a user namespace), for the caller to
+/// bind the host's. The staging tmpfs is in the fresh /dev tmpfs, which
+/// nothing of the image can reach yet.
+fn own_tty(root: &Root, node: &Path) -> Result<bool> {
+    let staging = Path::new("/dev/.sk-pivot-tty");
+    let shown = root.show(staging);
+    let dir = root.ensure_dir(staging)?;
+    // Devices allowed; room for one node and nothing else.
+    mount(
+        Some("tmpfs"),
+        fd_path(&dir).as_str(),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=0755,size=4k,nr_inodes=2"),
+    )
+    .cannot_with(|| format!("mount tmpfs on {shown}"))?;
+    let made = (|| -> Result<bool> {
+        let mounted = root.open(staging).cannot_with(|| format!("open {shown}"))?;
+        let perm = Mode::from_bits_truncate(0o666);
+        match mknodat(&mounted, "tty", SFlag::S_IFCHR, perm, makedev(5, 0)) {
+            Err(Errno::EPERM) => return Ok(false),
+            r => r.cannot_with(|| format!("make the node 5:0 in {shown}"))?,
+        }
+        // mknod's mode is cut by the umask.
+        nix::sys::stat::fchmodat(
+            &mounted,
+            "tty",
+            perm,
+            nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+        )
+        .cannot_with(|| format!("chmod {shown}/tty"))?;
+        let made = root
+            .open(&staging.join("tty"))
+            .cannot_with(|| format!("open {shown}/tty"))?;
+        let target = root.ensure_file(node)?;
+        mount(
+            Some(fd_path(&made).as_str()),
+            fd_path(&target).as_str(),
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .cannot_with(|| format!("bind {shown}/tty on {}", root.show(node)))?;
+        Ok(true)
+    })();
+    drop(dir);
+    let dev = root
+        .open(Path::new(DEV))
+        .cannot_with(|| format!("open {}", root.show(Path::new(DEV))))?;
+    let mounted = root.open(staging).cannot_with(|| format!("open {shown}"))?;
+    umount2(fd_path(&mounted).as_str(), MntFlags::MNT_DETACH)
+        .cannot_with(|| format!("unmount {shown}"))?;
+    drop(mounted);
+    unlinkat(&dev, ".sk-pivot-tty", UnlinkatFlags::RemoveDir)
+        .cannot_with(|| format!("remove {shown}"))?;
+    let made = made?;
+    if made {
+        verbose!("made {} a node 5:0 of its own", root.show(node));
+    } else {
+        verbose!(
+            "bound the host's {} (no device node can be made in a user namespace)",
+            node.display()
+        );
+    }
+    Ok(made)
 }

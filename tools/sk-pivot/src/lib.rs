@@ -65,7 +65,7 @@ sk-cgroup's device rules (--devices default) in the chain, which the kernel chec
 open whatever the mount says.
 
 The default /dev is a tmpfs (nosuid, nodev, noexec) with the host's null, zero, full, \
-random, urandom and tty bound in, a devpts instance of its own (pts, and ptmx linked to \
+random and urandom bound in, a tty of its own (see below), a devpts instance of its own (pts, and ptmx linked to \
 pts/ptmx), a tmpfs on shm, and the links fd, stdin, stdout and stderr. --dev-host binds the \
 host's /dev and --devtmpfs mounts a devtmpfs: both put every device of the host inside, \
 disks, /dev/mem, /dev/kmsg and all, and anyone root inside can read or write them. \
@@ -99,10 +99,13 @@ Every directory the caller opened is outside, even one whose path is under NEWRO
 the caller's mount of those files, and its .. leads up the host's tree. Pass files, sockets \
 and pipes; let the command open its directories inside.
 
-/dev/tty in the minimal /dev is the node 5:0, bound from the host's node because a device \
-node on the nodev /dev tmpfs would not open: it means the opener's controlling terminal, and \
-the command has its own pty there, or none (see TERMINAL, FDS AND SIGNALS below: the \
-chain's first link owns the caller's terminal, and no link after it holds it).
+/dev/tty in the minimal /dev is a node 5:0 that sk-pivot makes, not the host's: it is made \
+on a tmpfs of its own that allows devices, only that file is bound onto /dev/tty, and the tmpfs \
+is detached at once (full: nothing else fits on it). 5:0 means the opener's controlling \
+terminal: the command's own pty, or none (see TERMINAL, FDS AND SIGNALS below: the chain's \
+first link owns the caller's terminal, and no link after it holds it). In a user namespace no \
+device node can be made (mknod is refused and every mount there is nodev), so there the host's \
+node is bound instead, as bubblewrap does; -v says which.
 
 Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
 host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \

@@ -23,6 +23,36 @@ fn dev_holds_exactly_the_minimal_set() {
     );
 }
 
+fn dev_tty_is_a_node_of_its_own_not_the_hosts() {
+    let Some(root) = rootfs("dev_tty_is_a_node_of_its_own_not_the_hosts") else {
+        return;
+    };
+    // The node 5:0 on a tmpfs of sk-pivot's own (not a bind of the host's
+    // devtmpfs node); it opens (ENXIO: the command has no controlling
+    // terminal here), where a node on a nodev mount would be EACCES. No
+    // staging directory is left in /dev.
+    let out = chain_sh(
+        root.path(),
+        &[],
+        "grep ' /dev/tty ' /proc/self/mountinfo; stat -c '%t:%T %a' /dev/tty; \
+         ls -A /dev | grep -c sk-pivot; : > /dev/tty",
+    );
+    assert_eq!(out.code(), 1, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{out:?}");
+    assert!(
+        lines[0].contains(" - tmpfs ") && !lines[0].contains("devtmpfs"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1..], ["5:0 666", "0"]);
+    assert!(
+        out.stderr.contains("No such device or address"),
+        "{}",
+        out.stderr
+    );
+}
+
 fn host_devices_are_absent() {
     let Some(root) = rootfs("host_devices_are_absent") else {
         return;
@@ -309,6 +339,7 @@ fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
 
 sk_testkit::tests! {
     dev_holds_exactly_the_minimal_set: userns,
+    dev_tty_is_a_node_of_its_own_not_the_hosts,
     host_devices_are_absent: userns,
     the_devices_work_and_the_links_point_into_proc: userns,
     dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own: userns,
