@@ -131,16 +131,9 @@ fn minimal(root: &Root) -> Result<()> {
 fn own_tty(root: &Root, node: &Path) -> Result<bool> {
     let staging = Path::new("/dev/.sk-pivot-tty");
     let shown = root.show(staging);
-    let dir = root.ensure_dir(staging)?;
     // Devices allowed; room for one node and nothing else.
-    mount(
-        Some("tmpfs"),
-        fd_path(&dir).as_str(),
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("mode=0755,size=4k,nr_inodes=2"),
-    )
-    .cannot_with(|| format!("mount tmpfs on {shown}"))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
+    mounts::tmpfs(root, staging, "mode=0755,size=4k,nr_inodes=2", flags)?;
     let made = (|| -> Result<bool> {
         let mounted = root.open(staging).cannot_with(|| format!("open {shown}"))?;
         let perm = Mode::from_bits_truncate(0o666);
@@ -170,7 +163,6 @@ fn own_tty(root: &Root, node: &Path) -> Result<bool> {
         .cannot_with(|| format!("bind {shown}/tty on {}", root.show(node)))?;
         Ok(true)
     })();
-    drop(dir);
     let dev = root
         .open(Path::new(DEV))
         .cannot_with(|| format!("open {}", root.show(Path::new(DEV))))?;
