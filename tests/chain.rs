@@ -434,6 +434,19 @@ fn ordering_rules_are_checked_up_front() {
             format!("sk-cgroup --name {name} pids=10 sk-landlock --allow-nothing sk-seccomp --notify mkdir /bin/true"),
             "seccomp supervisor",
         ),
+        // What enforces something stands outside the pid namespace.
+        (
+            format!("sk-cgroup --name {name} pids=10 sk-unshare -mp sk-pivot {r} sk-seccomp --notify mkdir /bin/true"),
+            "put sk-seccomp before sk-unshare -p",
+        ),
+        (
+            format!("sk-cgroup --name {name} pids=10 sk-unshare -p --fork sk-seccomp --learn /dev/null /bin/true"),
+            "put sk-seccomp before sk-unshare -p",
+        ),
+        (
+            format!("sk-unshare -p sk-cgroup --rm --die-with-parent --name {name} pids=10 /bin/true"),
+            "give --die-with-parent to sk-unshare",
+        ),
     ] {
         let out = run(&mut chain(&words(&line)));
         out.expect_code(125).one_error_line(rule);

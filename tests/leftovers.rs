@@ -152,6 +152,55 @@ fn the_staying_parent_says_the_oom_killer_ended_the_command() {
     );
 }
 
+/// Issue 14, item 5: after sk-unshare -p, `sk-cgroup --rm` stays no parent
+/// of its own inside the pid namespace (a command keeping CAP_SYS_PTRACE
+/// could ptrace it): the group goes to sk-unshare's parent outside, which
+/// still says why the command ended and removes the group.
+fn sk_cgroup_rm_after_sk_unshare_p_leaves_nothing_inside_the_pid_namespace() {
+    let test = "sk_cgroup_rm_after_sk_unshare_p_leaves_nothing_inside_the_pid_namespace";
+    let Some(root) = root(test) else {
+        return;
+    };
+    let line = format!(
+        "sk-unshare -mup sk-cgroup --rm memory=64M pids=16 sk-pivot {} sh -c",
+        root.path().display()
+    );
+    // PID 1 is the minimal init (a staying sk-cgroup would be PID 1, with
+    // the chain's name), and no other process is there but the command and
+    // its own children.
+    let out = chain(
+        &line,
+        &[
+            "cat /proc/1/comm; for p in /proc/[0-9]*; do [ $p = /proc/$$ ] || \
+           [ $p = /proc/1 ] || echo $p; done; cat /proc/self/cgroup",
+        ],
+    );
+    out.success();
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("sk-init"), "{out:?}");
+    let others: Vec<&str> = lines
+        .clone()
+        .take_while(|l| l.starts_with("/proc/"))
+        .collect();
+    // Only the cat that prints /proc/self/cgroup may have shown up.
+    assert!(
+        others.len() <= 1,
+        "processes of the chain inside: {others:?}"
+    );
+    let dirs = group_dirs(&out.stdout);
+    assert!(!dirs.is_empty(), "{out:?}");
+    for d in &dirs {
+        assert!(!d.exists(), "{} is left", d.display());
+    }
+    // The OOM line is still said, by sk-unshare's parent.
+    let out = chain(&line, &["dd if=/dev/zero of=/dev/null bs=128M count=1"]);
+    out.expect_code(137);
+    assert_eq!(
+        out.stderr,
+        "sk-cgroup: the command was killed by the OOM killer (memory=64M)\n"
+    );
+}
+
 fn the_staying_parent_says_the_command_ran_into_pids_max() {
     let test = "the_staying_parent_says_the_command_ran_into_pids_max";
     let Some(root) = root(test) else {
@@ -244,6 +293,7 @@ sk_testkit::tests! {
     a_hundred_headline_chains_leave_no_cgroup_directory,
     the_staying_parent_says_the_oom_killer_ended_the_command,
     the_staying_parent_says_the_command_ran_into_pids_max,
+    sk_cgroup_rm_after_sk_unshare_p_leaves_nothing_inside_the_pid_namespace,
     the_socket_to_the_parent_never_reaches_the_command,
     the_recommended_chain_keeps_mknod_refuses_the_node_and_leaves_nothing,
 }

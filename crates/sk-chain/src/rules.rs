@@ -13,9 +13,12 @@ pub fn check(chain: &Chain) -> Result<()> {
         let after = &chain.links[i + 1..];
         let broken = match &link.step {
             Step::Landlock(_) => landlock_binds_what_follows(after),
-            Step::Cgroup(_) => cgroup_after_cgroup_namespace(before)
-                .or_else(|| cgroup_after_the_root_changed(before)),
-            Step::Seccomp(p) if p.supervise.is_some() => one_supervisor(before),
+            Step::Cgroup(p) => cgroup_after_cgroup_namespace(before)
+                .or_else(|| cgroup_after_the_root_changed(before))
+                .or_else(|| cgroup_watch_after_a_staying_parent(p, before)),
+            Step::Seccomp(p) if p.supervise.is_some() => {
+                one_supervisor(before).or_else(|| supervisor_outside_the_pid_namespace(before))
+            }
             Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
             Step::User(_) => ids_change_before_setuid_is_dropped(before),
             _ => None,
@@ -67,6 +70,24 @@ fn cgroup_after_the_root_changed(before: &[crate::Link]) -> Option<String> {
     })
 }
 
+/// After a staying sk-unshare (-p, --fork), `sk-cgroup --rm` hands its
+/// group to that parent, which stands outside the pid namespace, instead
+/// of staying as a parent of its own inside it (where a command keeping
+/// CAP_SYS_PTRACE could ptrace it). The watch of `--die-with-parent` would
+/// then be nobody's: it belongs on sk-unshare, whose parent is the one
+/// that must watch.
+fn cgroup_watch_after_a_staying_parent(
+    plan: &sk_cgroup::cli::Plan,
+    before: &[crate::Link],
+) -> Option<String> {
+    (plan.die_with_parent && unshares(before).any(|p| p.fork)).then(|| {
+        "cannot watch the caller from sk-cgroup after sk-unshare -p or --fork: give \
+         --die-with-parent to sk-unshare, whose parent stands outside the pid namespace and \
+         removes the group"
+            .to_string()
+    })
+}
+
 /// A notify filter's listener is refused (EBUSY) once an earlier filter of
 /// the process has one: a second supervisor could never get its own.
 fn one_supervisor(before: &[crate::Link]) -> Option<String> {
@@ -76,6 +97,21 @@ fn one_supervisor(before: &[crate::Link]) -> Option<String> {
         .then(|| {
             "cannot stand a second seccomp supervisor (--notify, --learn): the kernel gives one \
              listener per process; merge the rules into one sk-seccomp link"
+                .to_string()
+        })
+}
+
+/// A supervisor answers for the command from outside its filter. Inside
+/// the container's pid namespace a command that keeps CAP_SYS_PTRACE could
+/// ptrace it (non-dumpable or not) and make its calls unfiltered: it must
+/// stand before the link that makes or joins the pid namespace. It sees
+/// the command's calls, paths and mount namespace from there just the same.
+fn supervisor_outside_the_pid_namespace(before: &[crate::Link]) -> Option<String> {
+    unshares(before)
+        .any(|p| p.create.contains(&NsType::Pid) || p.join.iter().any(|j| j.ns == NsType::Pid))
+        .then(|| {
+            "cannot stand a seccomp supervisor (--notify, --learn) inside the container's pid \
+             namespace, where the command could ptrace it: put sk-seccomp before sk-unshare -p"
                 .to_string()
         })
 }

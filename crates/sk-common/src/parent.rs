@@ -75,13 +75,15 @@ impl Parent {
     /// Blocks the forwarded signals and SIGCHLD, and makes this process
     /// non-dumpable. Call before fork.
     ///
-    /// Why non-dumpable: a parent that stays may end up inside the
-    /// container's pid namespace (`sk-unshare -p sk-cgroup --rm ...` makes
-    /// the cgroup's parent PID 1 there) while it still holds descriptors
-    /// and privileges of the outside (a cgroup directory, a seccomp
+    /// Why non-dumpable: a parent that stays holds descriptors and
+    /// privileges the command lacks (a cgroup directory, a seccomp
     /// listener). A non-dumpable process cannot be ptraced, and its
     /// /proc/PID/fd cannot be opened, by the command running as the same
-    /// user. The child gets a dumpable process back when it execs.
+    /// user. (A command keeping CAP_SYS_PTRACE ignores that flag; so no
+    /// enforcing parent stands inside the container's pid namespace: the
+    /// chain refuses a supervisor after `sk-unshare -p`, and `sk-cgroup
+    /// --rm` there hands its group to sk-unshare's parent.) The child gets
+    /// a dumpable process back when it execs.
     pub fn prepare() -> Result<Self> {
         nix::sys::prctl::set_dumpable(false).cannot("make the parent non-dumpable")?;
         let mut mask = SigSet::empty();

@@ -116,16 +116,19 @@ program; on a hybrid host --cgroup-root naming the cgroup2 mount puts the group,
 program, in the unified hierarchy, where the kernel checks it as well as the v1 rules. A \
 group can never allow more than its parent.
 
-What the command can do to the parent of --rm: it is non-dumpable, so a command running as \
-the same user cannot ptrace it or open its fds through /proc, but a command that is root in \
-the same pid namespace (or has CAP_KILL) can SIGKILL it, and then the group stays, and the \
-command and whatever it started run on unsupervised; a command that keeps CAP_SYS_PTRACE can \
-ptrace it. The chain that avoids both: run sk-cgroup --rm right after sk-unshare -p (as in the \
-recommended chain) and drop sys_ptrace (sk-capdrop): the parent is then PID 1 of the pid \
-namespace, which the kernel shields from every signal sent from inside it, and if it dies \
-anyway the whole namespace dies with it. --die-with-parent ties the group to the caller: \
-when sk-cgroup's own parent dies, the command is killed, and with it everything in the group, \
-which is then removed.
+What the command can do to the parent of --rm when it stands on its own: it is non-dumpable, \
+so a command running as the same user cannot ptrace it or open its fds through /proc, but a \
+command that is root in the same pid namespace (or has CAP_KILL) can SIGKILL it, and then the \
+group stays, and the command and whatever it started run on unsupervised; a command that \
+keeps CAP_SYS_PTRACE can ptrace it. The chain that avoids both: put sk-unshare -p before \
+sk-cgroup --rm (as in the recommended chain). After a staying sk-unshare (-p, --fork), --rm \
+stays no parent of its own: it hands the group to sk-unshare's parent, as without --rm, and \
+that parent, outside the pid namespace where the command can neither signal nor ptrace it, \
+relays the status, says why a limit ended the command and removes the group, as --rm's own \
+parent would (-v says so). --die-with-parent then belongs on sk-unshare, and sk-cgroup refuses \
+it there. On its own, --die-with-parent ties the group to the caller: when sk-cgroup's own \
+parent dies, the command is killed, and with it everything in the group, which is then \
+removed.
 
 Sizes take K, M, G and T suffixes (powers of 1024). cpu=N is a quota in microseconds per \
 period, as cpu.cfs_quota_us; cpu=0.5 and cpu=50% are half of one CPU. memory-swap is the \
@@ -151,12 +154,19 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
         None => default_name(pid.as_raw(), pid_namespace()),
     };
     // A staying parent of the chain that removes the group later; not for
-    // a group with a --name, which stays to be found (unless --rm).
-    let heir = if plan.rm || plan.name.is_some() {
+    // a group with a --name, which stays to be found (unless --rm). With
+    // --rm too: that parent (sk-unshare -p's) stands outside the pid
+    // namespace, where a command keeping CAP_SYS_PTRACE cannot reach it, and
+    // does all that --rm's own parent would (the relay, the OOM line, the
+    // removal), so --rm stays no parent of its own inside.
+    let heir = if plan.name.is_some() && !plan.rm {
         None
     } else {
         Sender::from_env()
     };
+    if plan.rm && heir.is_some() {
+        verbose!("--rm: the chain's staying parent removes the group; no parent of its own");
+    }
     let targets = hierarchy::targets(
         &layout,
         &plan.limits.needs(),
@@ -168,7 +178,7 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     .map_err(anyhow::Error::msg)?;
     let group = group::create(&targets, plan.name.is_some())?;
 
-    if !plan.rm {
+    if !plan.rm || heir.is_some() {
         let homes = open_homes(&group)?;
         let handed_over = heir.is_some();
         join_in_place(&group, plan, heir)?;

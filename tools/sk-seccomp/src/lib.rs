@@ -161,7 +161,9 @@ sk-seccomp stands: they judge the command, never a step of the chain, so a filte
 denies mount or pivot_root may stand before sk-pivot. The profile, --dump and --pfc files and \
 --learn's output are opened when the chain is read, on the caller's side, before its first \
 step. The position of sk-seccomp decides only where a --notify or --learn supervisor \
-stands: it forks there, keeping the privileges it has there (before sk-unshare -U, the real \
+stands, and that must be before sk-unshare -p (or a join of a pid namespace): inside the \
+container's pid namespace a command keeping CAP_SYS_PTRACE could ptrace the supervisor and \
+make its calls unfiltered, so the chain refuses that place. It forks there, keeping the privileges it has there (before sk-unshare -U, the real \
 CAP_MKNOD its mknod needs), and takes the listener from the chain's last process with \
 pidfd_getfd(2) after that process sent it a pidfd and the listener's number, before loading; \
 the last process then waits for one byte from the supervisor before its execve, so no call \
