@@ -56,8 +56,8 @@ awk 'FNR == 1 { f++ } { c = $NF; sub(/at$/, "", c); sub(/^f/, "", c) }
     c ~ /^(unshare|clone|clone3|mount|umount2|pivot_root|mkdir|rmdir|mknod|symlink|write|capset|prctl|chdir|execve)$/ { n[c, f] += $4; s[c] = 1 }
     END { for (c in s) printf "%-12s %8d %8d\n", c, n[c, 1], n[c, 2] }' "$tmp/chain.st" "$tmp/raw.st" |
     sort | sed '1i call            chain      raw'
-echo "(the chain's extra prctl calls are its checks: the bounding and ambient sets read"
-echo " one capability at a time, PR_CAPBSET_READ and PR_CAP_AMBIENT, at each link;"
+echo "(the chain's extra prctl calls are its checks: the bounding set read one capability"
+echo " at a time (PR_CAPBSET_READ) at each link and by sk-capdrop before and after its drop;"
 echo " extra mkdir and rmdir calls: a stale group of the same name removed and remade)"
 echo
 echo "== the README's recommended chain against bwrap with the same namespaces,"

@@ -35,12 +35,14 @@ impl Sets {
                 bounding |= 1 << index;
             }
         }
+        let permitted = read_set(CapSet::Permitted, "permitted")?;
+        let inheritable = read_set(CapSet::Inheritable, "inheritable")?;
         Ok(Sets {
             bounding,
-            permitted: read_set(CapSet::Permitted, "permitted")?,
+            permitted,
             effective: read_set(CapSet::Effective, "effective")?,
-            inheritable: read_set(CapSet::Inheritable, "inheritable")?,
-            ambient: read_set(CapSet::Ambient, "ambient")?,
+            inheritable,
+            ambient: read_ambient(permitted & inheritable)?,
         })
     }
 
@@ -72,6 +74,24 @@ fn read_set(set: CapSet, what: &str) -> crate::Result<u64> {
         .map(names::mask_of)
         .map_err(caps_error)
         .with_context(|| format!("cannot read the {what} set"))
+}
+
+/// The ambient set, asked only for the capabilities in `candidates`
+/// (permitted and inheritable): the kernel keeps every other one out of
+/// it (capabilities(7): "no capability can ever be ambient if it is not
+/// both permitted and inheritable"). Usually none is, and nothing is asked;
+/// the whole set is 82 prctl calls.
+pub fn read_ambient(candidates: u64) -> crate::Result<u64> {
+    let mut ambient = 0;
+    for cap in names::indices(candidates).filter_map(names::capability) {
+        if caps::has_cap(None, CapSet::Ambient, cap)
+            .map_err(caps_error)
+            .context("cannot read the ambient set")?
+        {
+            ambient |= cap.bitmask();
+        }
+    }
+    Ok(ambient)
 }
 
 /// The capabilities the running kernel knows: 0 to cap_last_cap. Asked
