@@ -17,8 +17,10 @@
  *     quota written (cpu.cfs_quota_us, or cpu.max on v2), the process
  *     written to cgroup.procs; the same in cpuacct without the quota;
  *   sk-pivot ROOT, its defaults: / private again; ROOT bound on itself
- *     (MS_REC); proc; /dev: a tmpfs, the host's null zero full random
- *     urandom tty bound on empty files made in it (mknod S_IFREG), devpts
+ *     (MS_REC); proc; /dev: a tmpfs, the nodes null zero full random
+ *     urandom tty made (mknod, chmod) on a staging tmpfs in it and bound
+ *     on empty files made in /dev (mknod S_IFREG), the staging tmpfs
+ *     detached and removed, devpts
  *     (newinstance) on a new pts, a tmpfs on a new shm, the links ptmx fd
  *     stdin stdout stderr; the read-only paths (each bound on itself, then
  *     remounted read-only); the masks (a tmpfs on a directory, /dev/null on a file),
@@ -50,6 +52,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +60,7 @@
 #define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 static const char *devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+static const unsigned numbers[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}};
 static const char *links[][2] = {{"ptmx", "pts/ptmx"}, {"fd", "/proc/self/fd"},
     {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
 /* tools/sk-pivot/src/cli.rs: DEFAULT_READ_ONLY and DEFAULT_MASKS. /sys is
@@ -103,11 +107,24 @@ static void dev(const char *root) {
     char d[2048];
     snprintf(d, sizeof d, "%s/dev", root);
     if (mount("tmpfs", d, "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755")) die("mount /dev");
+    /* The nodes, made on a staging tmpfs that allows devices, each bound
+     * onto an empty file in /dev; the staging tmpfs is then detached. */
+    char staging[2100];
+    snprintf(staging, sizeof staging, "%s/.sk-pivot-nodes", d);
+    if (mkdir(staging, 0755) ||
+        mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=4k,nr_inodes=7"))
+        die("staging");
+    for (size_t i = 0; i < N(devices); i++) {
+        char *made = at(staging, devices[i]);
+        if (mknod(made, S_IFCHR | 0666, makedev(numbers[i][0], numbers[i][1])) || chmod(made, 0666))
+            die(made);
+    }
     for (size_t i = 0; i < N(devices); i++) {
         char *node = at(d, devices[i]);
         if (mknod(node, S_IFREG | 0644, 0)) die(node);
-        if (mount(at("/dev", devices[i]), node, NULL, MS_BIND | MS_REC, NULL)) die(node);
+        if (mount(at(staging, devices[i]), node, NULL, MS_BIND, NULL)) die(node);
     }
+    if (umount2(staging, MNT_DETACH) || rmdir(staging)) die("staging");
     if (mkdir(at(d, "pts"), 0755) ||
         mount("devpts", at(d, "pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"))
         die("devpts");

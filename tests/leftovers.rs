@@ -192,6 +192,32 @@ fn sk_cgroup_rm_after_sk_unshare_p_leaves_nothing_inside_the_pid_namespace() {
     for d in &dirs {
         assert!(!d.exists(), "{} is left", d.display());
     }
+    // A second sk-cgroup --rm hands its group over too: still nothing of
+    // the chain inside.
+    let two = format!(
+        "sk-unshare -mup sk-cgroup --rm pids=16 sk-cgroup --rm --name {} memory=64M sk-pivot {} sh -c",
+        sk_testkit::unique("sk-second-"),
+        root.path().display()
+    );
+    let out = chain(&two, &["cat /proc/1/comm; cat /proc/self/cgroup"]);
+    out.success();
+    assert_eq!(out.stdout.lines().next(), Some("sk-init"), "{out:?}");
+    let dirs = group_dirs(&out.stdout);
+    assert!(dirs.len() >= 2, "{out:?}");
+    for d in &dirs {
+        assert!(!d.exists(), "{} is left", d.display());
+    }
+    // Where sk-unshare cannot watch the caller (-f: no pid namespace),
+    // sk-cgroup --rm --die-with-parent keeps a parent and a watch of its
+    // own, and removes its group.
+    let out = chain(
+        "sk-unshare -f sk-cgroup --rm --die-with-parent pids=16 sh -c",
+        &["cat /proc/self/cgroup"],
+    );
+    out.success();
+    for d in group_dirs(&out.stdout) {
+        assert!(!d.exists(), "{} is left", d.display());
+    }
     // The OOM line is still said, by sk-unshare's parent.
     let out = chain(&line, &["dd if=/dev/zero of=/dev/null bs=128M count=1"]);
     out.expect_code(137);

@@ -70,20 +70,20 @@ fn cgroup_after_the_root_changed(before: &[crate::Link]) -> Option<String> {
     })
 }
 
-/// After a staying sk-unshare (-p, --fork), `sk-cgroup --rm` hands its
-/// group to that parent, which stands outside the pid namespace, instead
-/// of staying as a parent of its own inside it (where a command keeping
-/// CAP_SYS_PTRACE could ptrace it). The watch of `--die-with-parent` would
-/// then be nobody's: it belongs on sk-unshare, whose parent is the one
-/// that must watch.
+/// After `sk-unshare -p`, `sk-cgroup --rm` hands its group to sk-unshare's
+/// parent, which stands outside the pid namespace, instead of staying as a
+/// parent of its own inside it (where a command keeping CAP_SYS_PTRACE
+/// could ptrace it). `--die-with-parent` would keep sk-cgroup's own parent
+/// there; sk-unshare's does the same from outside (killing the namespace's
+/// init). After -f, -T or `--join pid=`, where sk-unshare cannot watch,
+/// sk-cgroup's watch stays its own.
 fn cgroup_watch_after_a_staying_parent(
     plan: &sk_cgroup::cli::Plan,
     before: &[crate::Link],
 ) -> Option<String> {
-    (plan.die_with_parent && unshares(before).any(|p| p.fork)).then(|| {
-        "cannot watch the caller from sk-cgroup after sk-unshare -p or --fork: give \
-         --die-with-parent to sk-unshare, whose parent stands outside the pid namespace and \
-         removes the group"
+    (plan.die_with_parent && unshares(before).any(|p| p.create.contains(&NsType::Pid))).then(|| {
+        "cannot watch the caller from sk-cgroup after sk-unshare -p: give --die-with-parent to \
+         sk-unshare, whose parent stands outside the pid namespace and removes the group"
             .to_string()
     })
 }

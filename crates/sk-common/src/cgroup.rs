@@ -95,15 +95,38 @@ pub struct Part {
     pub handle: Handle,
 }
 
+/// Kills what the command left in the group and waits (a bounded while)
+/// until it is gone: called before the line that says why the command
+/// ended, so that nothing of the container still writes to the terminal
+/// the line goes to, and before the removal. Best effort: what is left is
+/// for the rounds of [`remove_dir`].
+pub fn stop<'a>(parts: impl Iterator<Item = (&'a Handle, &'a Path)> + Clone) {
+    // v1: the freezer directory, when the group has one, stops forks first.
+    if let Some((h, dir)) = parts.clone().find(|(h, _)| h.read("freezer.state").is_ok()) {
+        freeze_and_kill(h, dir);
+    }
+    let occupied = |h: &Handle| !h.read("cgroup.procs").unwrap_or_default().trim().is_empty();
+    if !parts.clone().any(|(h, _)| occupied(h)) {
+        return;
+    }
+    for (h, _) in parts.clone() {
+        kill_members(h);
+    }
+    for _ in 0..ROUNDS {
+        reap_orphans();
+        if !parts.clone().any(|(h, _)| occupied(h)) {
+            return;
+        }
+        std::thread::sleep(PAUSE);
+    }
+}
+
 /// Empties and removes the directories of one group, in reverse order of
 /// making. Stops at the first that cannot be removed.
 pub fn remove<'a>(
     parts: impl DoubleEndedIterator<Item = (&'a Handle, &'a Path)> + Clone,
 ) -> Result<()> {
-    // v1: the freezer directory, when the group has one, stops forks first.
-    if let Some((h, dir)) = parts.clone().find(|(h, _)| h.read("freezer.state").is_ok()) {
-        freeze_and_kill(h, dir);
-    }
+    stop(parts.clone());
     for (h, dir) in parts.rev() {
         remove_dir(h, dir)?;
         verbose!("removed cgroup {}", dir.display());

@@ -146,6 +146,17 @@ impl Sender {
         take_inherited().map(|fd| Sender { fd })
     }
 
+    /// Leaves the socket to a later link of the chain, as the staying
+    /// parent passed it down (a second sk-cgroup hands its group over too).
+    /// The command never holds it: the engine closes it before the
+    /// command's exec, and sk-pivot before it pivots.
+    pub fn pass_on(self) -> Result<()> {
+        fcntl(&self.fd, FcntlArg::F_SETFD(FdFlag::empty()))
+            .cannot("keep the cgroup socket open across exec")?;
+        std::env::set_var(VAR, self.fd.into_raw_fd().to_string());
+        Ok(())
+    }
+
     /// Hands the group's directories to the parent, which removes them
     /// when the container ends. `memory` and `pids` are the limits as typed,
     /// for the line that says why the command ended.
@@ -302,11 +313,18 @@ impl Reclaimer {
     /// it, then empties and removes every group handed over. A failure is
     /// one line on stderr; the command's status is still what is relayed.
     pub fn finish(&self, code: i32) {
-        for h in self.receive() {
+        let handed = self.receive();
+        for h in &handed {
+            let parts = h.parts.iter().map(|p| (&p.handle, p.dir.as_path()));
+            cgroup::stop(parts.clone());
             let events = Events::read(h.parts.iter().map(|p| &p.handle));
             for line in events.lines(h.memory.as_deref(), h.pids.as_deref(), code) {
                 crate::say!("sk-cgroup: {line}");
             }
+        }
+        // The last made first: a later sk-cgroup of the chain made its group
+        // inside the earlier one's (its caller's cgroup then).
+        for h in handed.iter().rev() {
             let parts = h.parts.iter().map(|p| (&p.handle, p.dir.as_path()));
             if let Err(e) = cgroup::remove(parts) {
                 crate::say!("sk-cgroup: {}", crate::error::describe(&e));

@@ -121,12 +121,16 @@ so a command running as the same user cannot ptrace it or open its fds through /
 command that is root in the same pid namespace (or has CAP_KILL) can SIGKILL it, and then the \
 group stays, and the command and whatever it started run on unsupervised; a command that \
 keeps CAP_SYS_PTRACE can ptrace it. The chain that avoids both: put sk-unshare -p before \
-sk-cgroup --rm (as in the recommended chain). After a staying sk-unshare (-p, --fork), --rm \
-stays no parent of its own: it hands the group to sk-unshare's parent, as without --rm, and \
-that parent, outside the pid namespace where the command can neither signal nor ptrace it, \
-relays the status, says why a limit ended the command and removes the group, as --rm's own \
-parent would (-v says so). --die-with-parent then belongs on sk-unshare, and sk-cgroup refuses \
-it there. On its own, --die-with-parent ties the group to the caller: when sk-cgroup's own \
+sk-cgroup --rm (as in the recommended chain). After a staying sk-unshare (-p, -f, -T, --join \
+pid=), --rm stays no parent of its own: it hands the group to sk-unshare's parent, as without \
+--rm, which relays the status, says why a limit ended the command and removes the group, as \
+--rm's own parent would (-v says so). With -p or --join pid= that parent stands outside the \
+command's pid namespace, where the command can neither signal nor ptrace it; with -f or -T it \
+shares the command's, as --rm's own parent would. A SIGKILL of that parent itself (not of the \
+caller) ends its duties: the container runs on (unless sk-unshare has --kill-child) and the \
+group stays, empty once the container has ended (see above for how to clear it). With \
+--die-with-parent, sk-cgroup keeps a parent and a watch of its own; after sk-unshare -p the \
+chain refuses that: give --die-with-parent to sk-unshare, whose parent watches from outside. On its own, --die-with-parent ties the group to the caller: when sk-cgroup's own \
 parent dies, the command is killed, and with it everything in the group, which is then \
 removed.
 
@@ -159,7 +163,10 @@ pub fn apply(plan: &cli::Plan, next: Next) -> Result<Infallible> {
     // namespace, where a command keeping CAP_SYS_PTRACE cannot reach it, and
     // does all that --rm's own parent would (the relay, the OOM line, the
     // removal), so --rm stays no parent of its own inside.
-    let heir = if plan.name.is_some() && !plan.rm {
+    // --die-with-parent is a watch of --rm's own parent: with it, the group
+    // stays its own (the chain refuses it after sk-unshare -p, whose parent
+    // watches instead).
+    let heir = if (plan.name.is_some() && !plan.rm) || plan.die_with_parent {
         None
     } else {
         Sender::from_env()
@@ -318,14 +325,18 @@ fn start(group: &Group, next: Next, die_with_parent: bool) -> Result<(Parent, Pi
 /// ([`sk_common::reclaim::Reclaim::into_sender`]); a chain of execs finds
 /// it with [`Sender::from_env`].
 pub fn join_in_place(group: &Group, plan: &cli::Plan, heir: Option<Sender>) -> Result<()> {
-    if let Some(heir) = &heir {
-        if let Err(e) = group.hand_over(heir, &plan.limits) {
+    let handed_over = heir.is_some();
+    if let Some(heir) = heir {
+        if let Err(e) = group
+            .hand_over(&heir, &plan.limits)
+            .and_then(|()| heir.pass_on())
+        {
             group.remove_created();
             return Err(e);
         }
     }
     group.join(getpid().as_raw())?;
-    if heir.is_none() {
+    if !handed_over {
         for p in &group.parts {
             verbose!(
                 "cgroup {} stays after the command (no --rm)",

@@ -26,8 +26,15 @@ impl Group {
     }
 
     /// Prints one line for each limit that ended the command (`code` is
-    /// the status about to be relayed).
+    /// the status about to be relayed), once what the command left in the
+    /// group is gone (see [`cgroup::stop`]).
     pub fn tell_why(&self, limits: &Limits, code: i32) {
+        cgroup::stop(
+            self.parts
+                .iter()
+                .filter(|p| p.created)
+                .map(|p| (&p.handle, p.dir.as_path())),
+        );
         let events = Events::read(self.parts.iter().map(|p| &p.handle));
         let (memory, pids) = (limits.shown("memory"), limits.shown("pids"));
         for line in events.lines(memory.as_deref(), pids.as_deref(), code) {

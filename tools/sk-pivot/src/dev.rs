@@ -1,21 +1,21 @@
 //! /dev inside NEWROOT.
 //!
 //! The default is the minimal /dev of bubblewrap and the OCI runtimes: a
-//! tmpfs holding only the harmless character devices, bound from the
-//! host's nodes (binds work in a user namespace, where mknod does not), a
-//! devpts instance of its own and a tmpfs for shared memory. The tmpfs is
-//! nodev, as NEWROOT and every other bind are: a device node made inside
-//! later, or shipped in the image, does not open; the bound nodes are
-//! mounts of their own and keep the flags of the host's /dev.
+//! tmpfs holding only the harmless character devices, a devpts instance of
+//! its own and a tmpfs for shared memory. The tmpfs is nodev, as NEWROOT
+//! and every other bind are: a device node made inside later, or shipped
+//! in the image, does not open.
 //!
-//! /dev/tty is the exception: the terminal is the chain's first link's
-//! business, and nothing of the host's tty layer is bound in for it. The
-//! node 5:0 is made here, on a tmpfs of its own that allows devices, and
-//! only that file is bound onto /dev/tty (the tmpfs is detached at once,
-//! and is full: nothing else can be made on it). 5:0 means the opener's
-//! controlling terminal, which is the command's own pty or none. A user namespace may make no device node
-//! (mknod is EPERM there and its mounts are all nodev); there, and only
-//! there, the host's node is bound, the way bubblewrap does, and -v says so.
+//! The devices themselves (null, zero, full, random, urandom, tty) are
+//! nodes sk-pivot makes, as runc does, not the host's: a bind of a host
+//! node would let root inside chmod or chown the host's /dev/null, and
+//! would bind the host's /dev/tty. They are made on a small tmpfs of their
+//! own that allows devices, each file is bound onto /dev/NAME, and that
+//! tmpfs is detached at once (it is full: nothing else fits on it). Where
+//! no node can be made (a user namespace, where mknod is refused and every
+//! mount is nodev; or CAP_MKNOD dropped, or a device rule, before sk-pivot)
+//! the host's nodes are bound instead, read-only, so their owner and mode
+//! cannot be changed from inside; -v says which.
 //!
 //! --dev-host and --devtmpfs give the host's whole device tree: disks,
 //! /dev/mem, /dev/kmsg, every tty. They exist for the course's by-hand
@@ -31,8 +31,15 @@ use nix::unistd::{symlinkat, unlinkat, UnlinkatFlags};
 use sk_common::{verbose, Cannot, Result};
 use std::path::Path;
 
-/// The devices of a minimal /dev.
-pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+/// The devices of a minimal /dev, with their numbers (mode 0666 each).
+pub const DEVICES: [(&str, u64, u64); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
 
 /// The links every program expects in /dev.
 const LINKS: [(&str, &str); 5] = [
@@ -49,6 +56,14 @@ const DEV: &str = "/dev";
 /// NEWROOT itself, is nodev.
 const DEVICE_BIND: mounts::BindMode = mounts::BindMode {
     read_only: false,
+    devices: true,
+};
+
+/// The host's nodes, where sk-pivot can make none: read-only, so that
+/// root inside cannot chmod or chown them (I/O on a device is not a write
+/// to the file system; it works).
+const HOST_NODE_BIND: mounts::BindMode = mounts::BindMode {
+    read_only: true,
     devices: true,
 };
 
@@ -84,13 +99,12 @@ pub fn apply(root: &Root, dev: Dev) -> Result<()> {
 fn minimal(root: &Root) -> Result<()> {
     let nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mounts::tmpfs(root, Path::new(DEV), "mode=0755", nodev)?;
-    for name in DEVICES {
-        let node = Path::new(DEV).join(name);
-        if name == "tty" && own_tty(root, &node)? {
-            continue;
+    if !own_nodes(root)? {
+        for (name, _, _) in DEVICES {
+            // The host's node, on the same path inside.
+            let node = Path::new(DEV).join(name);
+            mounts::bind(root, &node, &node, HOST_NODE_BIND)?;
         }
-        // The host's node, on the same path inside.
-        mounts::bind(root, &node, &node, DEVICE_BIND)?;
     }
 
     let pts = Path::new("/dev/pts");
@@ -119,48 +133,57 @@ fn minimal(root: &Root) -> Result<()> {
     verbose!(
         "made a minimal /dev in {}: {}, pts, shm and links",
         root.show(Path::new(DEV)),
-        DEVICES.join(" ")
+        DEVICES.map(|d| d.0).join(" ")
     );
     Ok(())
 }
 
-/// Makes `node` (/dev/tty) a node 5:0 of sk-pivot's own; false when this
-/// process may make no device node (a user namespace), for the caller to
+/// Makes the nodes of [`DEVICES`] and binds each onto /dev/NAME; false
+/// when this process may make no device node (EPERM), for the caller to
 /// bind the host's. The staging tmpfs is in the fresh /dev tmpfs, which
 /// nothing of the image can reach yet.
-fn own_tty(root: &Root, node: &Path) -> Result<bool> {
-    let staging = Path::new("/dev/.sk-pivot-tty");
+fn own_nodes(root: &Root) -> Result<bool> {
+    let staging = Path::new("/dev/.sk-pivot-nodes");
     let shown = root.show(staging);
-    // Devices allowed; room for one node and nothing else.
+    // Devices allowed; room for the nodes and nothing else.
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
-    mounts::tmpfs(root, staging, "mode=0755,size=4k,nr_inodes=2", flags)?;
+    let room = format!("mode=0755,size=4k,nr_inodes={}", DEVICES.len() + 1);
+    mounts::tmpfs(root, staging, &room, flags)?;
     let made = (|| -> Result<bool> {
         let mounted = root.open(staging).cannot_with(|| format!("open {shown}"))?;
         let perm = Mode::from_bits_truncate(0o666);
-        match mknodat(&mounted, "tty", SFlag::S_IFCHR, perm, makedev(5, 0)) {
-            Err(Errno::EPERM) => return Ok(false),
-            r => r.cannot_with(|| format!("make the node 5:0 in {shown}"))?,
+        for (name, major, minor) in DEVICES {
+            match mknodat(&mounted, name, SFlag::S_IFCHR, perm, makedev(major, minor)) {
+                Err(Errno::EPERM) => {
+                    verbose!("cannot make device nodes here (mknod: EPERM)");
+                    return Ok(false);
+                }
+                r => r.cannot_with(|| format!("make the node {major}:{minor} in {shown}"))?,
+            }
+            // mknod's mode is cut by the umask.
+            nix::sys::stat::fchmodat(
+                &mounted,
+                name,
+                perm,
+                nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+            )
+            .cannot_with(|| format!("chmod {shown}/{name}"))?;
         }
-        // mknod's mode is cut by the umask.
-        nix::sys::stat::fchmodat(
-            &mounted,
-            "tty",
-            perm,
-            nix::sys::stat::FchmodatFlags::NoFollowSymlink,
-        )
-        .cannot_with(|| format!("chmod {shown}/tty"))?;
-        let made = root
-            .open(&staging.join("tty"))
-            .cannot_with(|| format!("open {shown}/tty"))?;
-        let target = root.ensure_file(node)?;
-        mount(
-            Some(fd_path(&made).as_str()),
-            fd_path(&target).as_str(),
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .cannot_with(|| format!("bind {shown}/tty on {}", root.show(node)))?;
+        for (name, _, _) in DEVICES {
+            let node = Path::new(DEV).join(name);
+            let made = root
+                .open(&staging.join(name))
+                .cannot_with(|| format!("open {shown}/{name}"))?;
+            let target = root.ensure_file(&node)?;
+            mount(
+                Some(fd_path(&made).as_str()),
+                fd_path(&target).as_str(),
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .cannot_with(|| format!("bind {shown}/{name} on {}", root.show(&node)))?;
+        }
         Ok(true)
     })();
     let dev = root
@@ -170,16 +193,16 @@ fn own_tty(root: &Root, node: &Path) -> Result<bool> {
     umount2(fd_path(&mounted).as_str(), MntFlags::MNT_DETACH)
         .cannot_with(|| format!("unmount {shown}"))?;
     drop(mounted);
-    unlinkat(&dev, ".sk-pivot-tty", UnlinkatFlags::RemoveDir)
+    unlinkat(&dev, ".sk-pivot-nodes", UnlinkatFlags::RemoveDir)
         .cannot_with(|| format!("remove {shown}"))?;
     let made = made?;
     if made {
-        verbose!("made {} a node 5:0 of its own", root.show(node));
-    } else {
         verbose!(
-            "bound the host's {} (no device node can be made in a user namespace)",
-            node.display()
+            "made the device nodes of {} itself",
+            root.show(Path::new(DEV))
         );
+    } else {
+        verbose!("binding the host's device nodes instead, read-only");
     }
     Ok(made)
 }

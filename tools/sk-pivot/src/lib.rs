@@ -64,8 +64,8 @@ raw access to the device it names, a disk read or written past every file permis
 sk-cgroup's device rules (--devices default) in the chain, which the kernel checks on every \
 open whatever the mount says.
 
-The default /dev is a tmpfs (nosuid, nodev, noexec) with the host's null, zero, full, \
-random and urandom bound in, a tty of its own (see below), a devpts instance of its own (pts, and ptmx linked to \
+The default /dev is a tmpfs (nosuid, nodev, noexec) with null, zero, full, random, urandom \
+and tty (see below), a devpts instance of its own (pts, and ptmx linked to \
 pts/ptmx), a tmpfs on shm, and the links fd, stdin, stdout and stderr. --dev-host binds the \
 host's /dev and --devtmpfs mounts a devtmpfs: both put every device of the host inside, \
 disks, /dev/mem, /dev/kmsg and all, and anyone root inside can read or write them. \
@@ -99,13 +99,16 @@ Every directory the caller opened is outside, even one whose path is under NEWRO
 the caller's mount of those files, and its .. leads up the host's tree. Pass files, sockets \
 and pipes; let the command open its directories inside.
 
-/dev/tty in the minimal /dev is a node 5:0 that sk-pivot makes, not the host's: it is made \
-on a tmpfs of its own that allows devices, only that file is bound onto /dev/tty, and the tmpfs \
-is detached at once (full: nothing else fits on it). 5:0 means the opener's controlling \
-terminal: the command's own pty, or none (see TERMINAL, FDS AND SIGNALS below: the chain's \
-first link owns the caller's terminal, and no link after it holds it). In a user namespace no \
-device node can be made (mknod is refused and every mount there is nodev), so there the host's \
-node is bound instead, as bubblewrap does; -v says which.
+The device nodes of the minimal /dev are sk-pivot's own, as runc makes them, not the \
+host's: they are made on a tmpfs of their own that allows devices, each file is bound onto \
+/dev/NAME, and that tmpfs is detached at once (full: nothing else fits on it). So root inside \
+cannot chmod or chown the host's /dev/null, and the host's /dev/tty is not bound in: /dev/tty \
+(5:0) means the opener's controlling terminal, the command's own pty or none (see TERMINAL, \
+FDS AND SIGNALS below: the chain's first link owns the caller's terminal, and no link after it \
+holds it). Where no device node can be made (in a user namespace mknod is refused and every \
+mount is nodev; or CAP_MKNOD was dropped, or a device rule denies it, before sk-pivot), the \
+host's nodes are bound instead, read-only, so their owner and mode cannot be changed from \
+inside (reading and writing the devices works); -v says which.
 
 Without a pid namespace of its own (sk-unshare -p), the new /proc shows every process of the \
 host. If the surrounding /proc has masked parts (inside Docker), the kernel refuses a new proc \

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{chain, chain_sh, mount_line, rootfs};
+use sk_testkit::{run, sk};
 use std::path::Path;
 
 fn dev_holds_exactly_the_minimal_set() {
@@ -23,34 +24,90 @@ fn dev_holds_exactly_the_minimal_set() {
     );
 }
 
-fn dev_tty_is_a_node_of_its_own_not_the_hosts() {
-    let Some(root) = rootfs("dev_tty_is_a_node_of_its_own_not_the_hosts") else {
+/// The stat line of each minimal device: major:minor, mode, the file
+/// system its mount is (from mountinfo), then whether chmod was refused.
+const NODES_SCRIPT: &str = "for d in null zero full random urandom tty; do \
+     fs=$(grep \" /dev/$d \" /proc/self/mountinfo | sed 's/.* - \\([^ ]*\\) .*/\\1/'); \
+     echo \"$d $(stat -c '%t:%T %a' /dev/$d) $fs\"; done; \
+     chmod 600 /dev/null 2>/dev/null && echo chmod-ok || echo chmod-refused; \
+     ls -A /dev | grep -c sk-pivot; : > /dev/tty";
+
+fn node_lines(out: &sk_testkit::Output) -> Vec<String> {
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+fn the_device_nodes_are_its_own_not_the_hosts() {
+    let Some(root) = rootfs("the_device_nodes_are_its_own_not_the_hosts") else {
         return;
     };
-    // The node 5:0 on a tmpfs of sk-pivot's own (not a bind of the host's
-    // devtmpfs node); it opens (ENXIO: the command has no controlling
-    // terminal here), where a node on a nodev mount would be EACCES. No
-    // staging directory is left in /dev.
-    let out = chain_sh(
-        root.path(),
-        &[],
-        "grep ' /dev/tty ' /proc/self/mountinfo; stat -c '%t:%T %a' /dev/tty; \
-         ls -A /dev | grep -c sk-pivot; : > /dev/tty",
-    );
+    let host_null = std::fs::metadata("/dev/null").unwrap();
+    // Rootful: every node is sk-pivot's own, on a tmpfs (not a bind of the
+    // host's devtmpfs nodes); root inside may chmod its own /dev/null.
+    // /dev/tty opens (ENXIO: the command has no controlling terminal
+    // here), where a node on a nodev mount would be EACCES. No staging
+    // directory is left in /dev.
+    let out = chain_sh(root.path(), &[], NODES_SCRIPT);
     assert_eq!(out.code(), 1, "{out:?}");
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{out:?}");
-    assert!(
-        lines[0].contains(" - tmpfs ") && !lines[0].contains("devtmpfs"),
-        "{}",
-        lines[0]
+    assert_eq!(
+        node_lines(&out),
+        [
+            "null 1:3 666 tmpfs",
+            "zero 1:5 666 tmpfs",
+            "full 1:7 666 tmpfs",
+            "random 1:8 666 tmpfs",
+            "urandom 1:9 666 tmpfs",
+            "tty 5:0 666 tmpfs",
+            "chmod-ok",
+            "0"
+        ]
     );
-    assert_eq!(lines[1..], ["5:0 666", "0"]);
     assert!(
         out.stderr.contains("No such device or address"),
         "{}",
         out.stderr
     );
+    // Where no node can be made (CAP_MKNOD dropped before sk-pivot), the
+    // host's are bound read-only: chmod is refused, the devices still work,
+    // and the host's /dev/null keeps its mode.
+    let out = run(sk("sk-unshare")
+        .args(["-mp", "sk-capdrop", "mknod", "sk-pivot"])
+        .arg(root.path())
+        .args(["sh", "-c", NODES_SCRIPT]));
+    assert_eq!(out.code(), 1, "{out:?}");
+    let lines = node_lines(&out);
+    assert_eq!(lines.len(), 8, "{out:?}");
+    assert!(
+        lines[..6].iter().all(|l| l.ends_with(" devtmpfs")),
+        "{lines:?}"
+    );
+    assert_eq!(lines[6..], ["chmod-refused", "0"]);
+    let after = std::fs::metadata("/dev/null").unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&after.permissions()),
+        std::os::unix::fs::PermissionsExt::mode(&host_null.permissions())
+    );
+    let out = run(sk("sk-unshare")
+        .args(["-mp", "sk-capdrop", "mknod", "sk-pivot"])
+        .arg(root.path())
+        .args([
+            "sh",
+            "-c",
+            "echo x > /dev/null && head -c 4 /dev/zero | wc -c",
+        ]));
+    out.success();
+    assert_eq!(out.stdout, "4\n");
+    // The same in a user namespace, where mknod is always refused.
+    let out = run(sk("sk-unshare")
+        .args(["-U", "-r", "-mp", "sk-pivot"])
+        .arg(root.path())
+        .args(["sh", "-c", NODES_SCRIPT]));
+    assert_eq!(out.code(), 1, "{out:?}");
+    let lines = node_lines(&out);
+    assert!(
+        lines[..6].iter().all(|l| l.ends_with(" devtmpfs")),
+        "{lines:?}"
+    );
+    assert_eq!(lines[6..], ["chmod-refused", "0"]);
 }
 
 fn host_devices_are_absent() {
@@ -339,7 +396,7 @@ fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
 
 sk_testkit::tests! {
     dev_holds_exactly_the_minimal_set: userns,
-    dev_tty_is_a_node_of_its_own_not_the_hosts,
+    the_device_nodes_are_its_own_not_the_hosts,
     host_devices_are_absent: userns,
     the_devices_work_and_the_links_point_into_proc: userns,
     dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own: userns,
