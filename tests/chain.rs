@@ -8,6 +8,7 @@ use sk_testkit::{
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
 
 /// A busybox root that an unprivileged user can enter, with fake seckun
 /// tools and an apparmor_parser of its own at every place a lookup could
@@ -453,6 +454,37 @@ fn ordering_rules_are_checked_up_front() {
         assert!(cgroup_dirs_named(&name).is_empty(), "{line}");
         assert_eq!(mount_table(), before, "{line}");
     }
+    // sk-pivot in a joined mount namespace (here a throwaway one, held by a
+    // sleep) would re-root its processes: refused; a private copy made by
+    // a later sk-unshare -m is fine.
+    let mut holder = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sleep", "60"])
+        .spawn()
+        .unwrap();
+    let ns = format!("/proc/{}/ns/mnt", holder.id());
+    let _stop = Cleanup(|| {
+        let _ = holder.kill();
+        let _ = holder.wait();
+    });
+    let host_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_link(&ns).ok().as_ref() == Some(&host_mnt) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the holder never unshared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = run(&mut chain(&words(&format!(
+        "sk-unshare --join mnt={ns} sk-pivot {r} /bin/true"
+    ))));
+    out.expect_code(125)
+        .one_error_line("cannot pivot in a joined mount namespace");
+    let out = run(&mut chain(&words(&format!(
+        "sk-unshare --join mnt={ns} sk-unshare -mp sk-pivot {r} /bin/true"
+    ))));
+    out.success();
+    assert_eq!(mount_table(), before);
 }
 
 /// An error that only the new root can show (a --chdir that is not there)

@@ -19,7 +19,8 @@ pub fn check(chain: &Chain) -> Result<()> {
             Step::Seccomp(p) if p.supervise.is_some() => {
                 one_supervisor(before).or_else(|| supervisor_outside_the_pid_namespace(before))
             }
-            Step::Pivot(_) => pivot_needs_a_mount_namespace(before),
+            Step::Pivot(_) => pivot_needs_a_mount_namespace(before)
+                .or_else(|| pivot_not_in_a_joined_mount_namespace(before)),
             Step::User(_) => ids_change_before_setuid_is_dropped(before),
             _ => None,
         };
@@ -133,6 +134,27 @@ fn pivot_needs_a_mount_namespace(before: &[crate::Link]) -> Option<String> {
                 sk_common::error::describe(&e)
             )
         })
+}
+
+/// pivot_root re-roots every process of the mount namespace whose root is
+/// the old root: in a joined namespace (a running container's), those are
+/// its processes, and every mount sk-pivot makes on the way is theirs to
+/// see and race. A later `sk-unshare -m` gives sk-pivot a private copy.
+fn pivot_not_in_a_joined_mount_namespace(before: &[crate::Link]) -> Option<String> {
+    let mut joined = false;
+    for p in unshares(before) {
+        if p.join.iter().any(|j| j.ns == NsType::Mnt) {
+            joined = true;
+        }
+        if p.create.contains(&NsType::Mnt) {
+            joined = false;
+        }
+    }
+    joined.then(|| {
+        "cannot pivot in a joined mount namespace: pivot_root would re-root every process of it; \
+         make a private copy first (sk-unshare --join mnt=... sk-unshare -m sk-pivot ...)"
+            .to_string()
+    })
 }
 
 /// Changing the uid and gid needs CAP_SETUID and CAP_SETGID: after an

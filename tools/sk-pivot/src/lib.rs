@@ -34,7 +34,10 @@ sk-pivot refuses to run unless its mount namespace differs from that of PID 1 (a
 caller's /proc shows it): in the host's namespace, pivot_root(2) would move the root of the \
 whole machine. Run it after sk-unshare -m. When /proc/1/ns/mnt cannot be read (inside a user \
 namespace), it runs only in a mount namespace owned by a user namespace other than the \
-initial one.
+initial one. Nor does it run in a mount namespace joined with sk-unshare --join mnt=...: \
+pivot_root would re-root the processes already in it (a running container's), and they \
+would see every mount on the way; sk-unshare --join mnt=PID sk-unshare -m sk-pivot ... \
+pivots in a private copy of it.
 
 Why pivot_root and not chroot: a chroot changes only the process's idea of /, and a process \
 with CAP_SYS_CHROOT can leave it (chroot into a subdirectory, chdir .. repeatedly, chroot .). \
