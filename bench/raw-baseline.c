@@ -12,7 +12,8 @@
  * sk-pivot, sk-capdrop):
  *   sk-unshare -mup: unshare(NEWNS|NEWUTS|NEWPID); / made private (MS_REC);
  *     one fork (the pid namespace's first process; the parent stays and
- *     waits: no --init, so no second fork);
+ *     waits), and at the end the minimal init's fork: PID 1 waits, the
+ *     command runs as PID 2;
  *   sk-cgroup cpu=20000 (no --rm: no fork, the group stays): mkdir, the
  *     quota written (cpu.cfs_quota_us, or cpu.max on v2), the process
  *     written to cgroup.procs; the same in cpuacct without the quota;
@@ -194,6 +195,15 @@ int main(int argc, char **argv) {
     if (strcmp(argv[3], "-")) cgroup(argv[3], 0);
     pivot(argv[1]);
     capdrop();
+    /* The minimal init (the chain's default with a pid namespace): PID 1
+     * forks the command as PID 2 and waits for it. */
+    pid_t command = fork();
+    if (command < 0) die("fork the command");
+    if (command > 0) {
+        int st;
+        while (waitpid(command, &st, 0) < 0 && errno == EINTR) {}
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
     execv(argv[4], argv + 4);
     die("execv");
 }
