@@ -184,6 +184,34 @@ fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
     }
 }
 
+/// A command that does not read its input never stops the relay: a paste
+/// it leaves unread fills the pty (or the pipe), and Ctrl-C still ends it.
+fn unread_input_never_wedges_the_relay() {
+    let test = "unread_input_never_wedges_the_relay";
+    if !pty_tests_can_run(test) {
+        return;
+    }
+    let Some(root) = Rootfs::busybox(test) else {
+        return;
+    };
+    let script = format!(
+        "{} sleep 100; echo rc=$?",
+        shell_words(&headline(root.path()))
+    );
+    // More than the pty takes (about 4 KiB), or more than a pipe holds
+    // (64 KiB): the relay keeps the rest and goes on serving signals.
+    for (mode, lines) in [("", 700), ("--no-pty", 1300)] {
+        let script = script.replacen("sk-unshare", &format!("sk-unshare {mode}"), 1);
+        let x = "x".repeat(79);
+        let steps = format!(
+            r#"[["sleep", 1.5], ["send", "{x}\n", {lines}], ["sleep", 1.0],
+                ["send", "\u0003"], ["expect", "rc=", 10]]"#
+        );
+        let out = on_a_pty(&steps, &script);
+        assert!(out.stdout.contains("rc=130"), "{mode}: {}", out.stdout);
+    }
+}
+
 fn a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns() {
     let test = "a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns";
     if !pty_tests_can_run(test) {
@@ -724,6 +752,7 @@ sk_testkit::tests! {
     tiocsti_from_the_command_never_reaches_the_callers_terminal,
     an_interactive_shell_on_its_own_pty_has_job_control,
     ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain,
+    unread_input_never_wedges_the_relay,
     a_chain_in_a_pipeline_gains_no_pty_and_no_carriage_returns,
     the_callers_fds_do_not_reach_the_command_unless_kept,
     socket_activation_passes_with_listen_pid_set_to_the_command,

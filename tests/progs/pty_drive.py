@@ -7,6 +7,7 @@ The command gets a fresh pty (24 rows, 80 columns unless a "size" step
 says otherwise) as its controlling terminal, in a session of its own.
 STEPS_JSON is a list of steps, done in order:
   ["send", TEXT]            write TEXT to the terminal (the keyboard)
+  ["send", TEXT, COUNT]     write TEXT COUNT times (a paste)
   ["expect", REGEX, SECS]   wait until the output so far matches REGEX
   ["sleep", SECS]
   ["resize", ROWS, COLS]    change the window size (SIGWINCH)
@@ -53,7 +54,9 @@ def main():
     for step in steps:
         kind = step[0]
         if kind == "send":
-            os.write(master, step[1].encode())
+            data = step[1].encode() * (step[2] if len(step) > 2 else 1)
+            while data:
+                data = data[os.write(master, data):]
         elif kind == "sleep":
             end = time.time() + step[1]
             while time.time() < end:

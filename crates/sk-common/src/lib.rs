@@ -72,6 +72,7 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Infallible>) -> ! {
     log::set_tool(tool);
     std::panic::set_hook(Box::new(|info| {
         parent::kill_watched();
+        tty::restore_after_panic();
         let payload = info.payload();
         let message = payload
             .downcast_ref::<&str>()

@@ -77,7 +77,12 @@ the pty as its controlling terminal. The relay puts the caller's terminal in raw
 restores it on every exit it can catch (after a SIGKILL of the relay, `stty sane` repairs the \
 terminal), passes the window size on at the start and on SIGWINCH, and exits with the chain's \
 status. An interactive shell keeps job control (Ctrl-C, Ctrl-Z and fg are the pty's), and \
-TIOCSTI from the command reaches only its own pty, even with CAP_SYS_ADMIN.
+TIOCSTI from the command reaches only its own pty, even with CAP_SYS_ADMIN. Typed input that \
+the command does not read waits in the relay (up to 64 KiB, then in the caller's terminal): \
+the relay never blocks on it, and Ctrl-C, Ctrl-\\ and Ctrl-Z typed behind it still signal \
+the pty's foreground group. Without a pid namespace (sk-unshare -p) the relay shares one with \
+the command, and a command that is root can kill it like any process of its uid; the terminal \
+then stays raw until `stty sane`.
 
 --no-pty, a chain in the background, or stdin or stdout not a terminal: each stdio fd that \
 is a terminal stays a pipe relayed to it, and the command runs in a new session without a \
@@ -94,6 +99,21 @@ LISTEN_FDS (when LISTEN_PID named the chain; LISTEN_PID is then set to the comma
 The command starts with the signal dispositions and the signal mask the caller gave the \
 chain: the first link records them before Rust's runtime starts (which ignores SIGPIPE), and \
 the last exec gives them back, so `yes | head -1` prints y and no error.";
+
+/// The caller's terminal settings while the relay holds it raw, for the
+/// panic hook (a panic skips the relay's own restore).
+static SAVED: std::sync::Mutex<Option<libc::termios>> = std::sync::Mutex::new(None);
+
+/// Gives the caller's terminal its settings back if the relay made it
+/// raw: called by the panic hook of every tool.
+pub fn restore_after_panic() {
+    if let Ok(mut saved) = SAVED.try_lock() {
+        if let Some(t) = saved.take() {
+            // SAFETY: tcsetattr reads a termios we own.
+            unsafe { libc::tcsetattr(0, libc::TCSADRAIN, &t) };
+        }
+    }
+}
 
 /// How the chain treats the caller's terminal (the options of every tool;
 /// the chain's first link decides).
@@ -240,6 +260,8 @@ pub fn first_link(mode: Mode, state: &mut State) -> Result<()> {
                 master: None,
                 saved: None,
                 pty,
+                input: Vec::new(),
+                stdin_eof: false,
             };
             relay.run(pipes)
         }
@@ -256,6 +278,21 @@ struct Relay {
     master: Option<OwnedFd>,
     saved: Option<Termios>,
     pty: bool,
+    /// What the caller typed that the command has not taken yet. The
+    /// master and the stdin pipe are non-blocking: a command that does not
+    /// read never stops the relay (signals, the caller's death, output).
+    input: Vec<u8>,
+    /// The caller's stdin ended: the pipe closes once `input` is written.
+    stdin_eof: bool,
+}
+
+/// At most this much typed input waits in the relay; past it, the caller's
+/// terminal keeps the rest, as it would for any program that does not read.
+const INPUT_MAX: usize = 64 * 1024;
+
+/// Makes `fd` non-blocking (the relay's ends towards the command).
+fn nonblocking(fd: BorrowedFd) {
+    let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
 }
 
 /// Writes all of `buf`, giving up on errors (a terminal that went away).
@@ -279,6 +316,7 @@ impl Relay {
         for (fd, ours, theirs) in pipes {
             drop(theirs);
             if fd == 0 {
+                nonblocking(ours.as_fd());
                 self.stdin_pipe = Some(ours);
             } else {
                 self.outs.push((ours, fd));
@@ -311,6 +349,9 @@ impl Relay {
     /// master is here; with pipes only while in the foreground (a
     /// background read would stop the whole job with SIGTTIN).
     fn reads_stdin(&self) -> bool {
+        if self.stdin_eof || self.input.len() >= INPUT_MAX {
+            return false;
+        }
         if self.pty {
             self.master.is_some()
         } else {
@@ -332,10 +373,22 @@ impl Relay {
             fds.push(PollFd::new(stdio(0), PollFlags::POLLIN));
             fds.len() - 1
         });
+        let pending = !self.input.is_empty();
         master_ix = self.master.as_ref().map(|m| {
-            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
+            let mut want = PollFlags::POLLIN;
+            if pending {
+                want |= PollFlags::POLLOUT;
+            }
+            fds.push(PollFd::new(m.as_fd(), want));
             fds.len() - 1
         });
+        let pipe_ix = match (&self.master, &self.stdin_pipe) {
+            (None, Some(p)) if pending => {
+                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLOUT));
+                Some(fds.len() - 1)
+            }
+            _ => None,
+        };
         outs_ix = fds.len();
         for (o, _) in &self.outs {
             fds.push(PollFd::new(o.as_fd(), PollFlags::POLLIN));
@@ -350,18 +403,25 @@ impl Relay {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => return Err(e).cannot("poll the terminal relay"),
         }
-        let ready: Vec<bool> = fds
+        let revents: Vec<PollFlags> = fds
             .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
             .collect();
+        let ready: Vec<bool> = revents.iter().map(|r| !r.is_empty()).collect();
         drop(fds);
         if chan_ix.is_some_and(|i| ready[i]) {
             self.receive_master()?;
         }
+        let writable = |i: Option<usize>| {
+            i.is_some_and(|i| revents[i].intersects(PollFlags::POLLOUT | PollFlags::POLLERR))
+        };
+        if writable(master_ix) || writable(pipe_ix) {
+            self.flush_input();
+        }
         if in_ix.is_some_and(|i| ready[i]) {
             self.relay_stdin();
         }
-        if master_ix.is_some_and(|i| ready[i]) {
+        if master_ix.is_some_and(|i| !(revents[i] - PollFlags::POLLOUT).is_empty()) {
             self.relay_master();
         }
         let ready_outs: Vec<usize> = (0..self.outs.len())
@@ -414,9 +474,13 @@ impl Relay {
             let _ = tcsetattr(&master, SetArg::TCSANOW, &caller);
             let mut raw = caller.clone();
             cfmakeraw(&mut raw);
+            if let Ok(mut saved) = SAVED.lock() {
+                *saved = Some(caller.clone().into());
+            }
             tcsetattr(stdio(0), SetArg::TCSADRAIN, &raw).cannot("put the terminal in raw mode")?;
             self.saved = Some(caller);
         }
+        nonblocking(master.as_fd());
         self.master = Some(master);
         self.pass_size();
         // The ack: the command starts with the right size and settings.
@@ -440,26 +504,86 @@ impl Relay {
     fn relay_stdin(&mut self) {
         let mut buf = [0u8; 4096];
         match nix::unistd::read(stdio(0), &mut buf) {
-            Ok(0) => {
-                // End of input: the pipe's reader sees it too.
-                self.stdin_pipe = None;
-                if self.pty {
-                    self.pty_stdin_done();
-                }
-            }
+            Ok(0) => self.stdin_eof = true,
             Ok(n) => {
-                let to = match (&self.master, &self.stdin_pipe) {
-                    (Some(m), _) => m.as_fd(),
-                    (None, Some(p)) => p.as_fd(),
-                    _ => return,
-                };
-                if !write_all(to, &buf[..n]) && self.master.is_none() {
-                    self.stdin_pipe = None;
+                let blocked = !self.input.is_empty();
+                self.input.extend_from_slice(&buf[..n]);
+                if blocked {
+                    self.interrupt_if_asked(&buf[..n]);
                 }
             }
-            Err(Errno::EINTR | Errno::EAGAIN) => {}
-            Err(_) => self.stdin_pipe = None,
+            Err(Errno::EINTR | Errno::EAGAIN) => return,
+            Err(_) => self.stdin_eof = true,
         }
+        self.flush_input();
+    }
+
+    /// Writes what is pending, as far as the command takes it now. At the
+    /// caller's end of input the pipe closes once it is all written (the
+    /// reader sees the end too), and in pty mode stdin is no longer read.
+    fn flush_input(&mut self) {
+        let to = match (&self.master, &self.stdin_pipe) {
+            (Some(m), _) => Some(m.as_fd()),
+            (None, Some(p)) => Some(p.as_fd()),
+            _ => None,
+        };
+        let mut broken = to.is_none();
+        if let Some(to) = to {
+            while !self.input.is_empty() {
+                match nix::unistd::write(to, &self.input) {
+                    Ok(n) => drop(self.input.drain(..n)),
+                    Err(Errno::EINTR) => {}
+                    Err(Errno::EAGAIN) => break,
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if broken {
+            self.input.clear();
+            if self.master.is_none() {
+                self.stdin_pipe = None;
+            }
+        }
+        if self.stdin_eof && self.input.is_empty() {
+            self.stdin_pipe = None;
+            if self.pty {
+                self.pty_stdin_done();
+            }
+        }
+    }
+
+    /// The pty takes no more input (the command does not read) and the
+    /// caller typed an interrupt, quit or suspend character of the pty's
+    /// settings: the kernel could not see it behind what waits, so the
+    /// relay sends the signal to the pty's foreground group itself
+    /// (TIOCSIG) and drops what waits, as the line discipline flushes input
+    /// on such a character.
+    fn interrupt_if_asked(&mut self, typed: &[u8]) {
+        use nix::sys::termios::{LocalFlags, SpecialCharacterIndices as C};
+        let Some(m) = &self.master else { return };
+        let Ok(t) = tcgetattr(m) else { return };
+        if !t.local_flags.contains(LocalFlags::ISIG) {
+            return;
+        }
+        let chars = [
+            (C::VINTR, libc::SIGINT),
+            (C::VQUIT, libc::SIGQUIT),
+            (C::VSUSP, libc::SIGTSTP),
+        ];
+        let Some(sig) = typed.iter().find_map(|b| {
+            chars
+                .iter()
+                .find(|(c, _)| t.control_chars[*c as usize] == *b && *b != 0)
+                .map(|(_, sig)| *sig)
+        }) else {
+            return;
+        };
+        // SAFETY: TIOCSIG takes the signal number by value.
+        unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSIG, sig) };
+        self.input.clear();
     }
 
     /// The caller's terminal is gone in pty mode: stop reading it.
@@ -516,6 +640,9 @@ impl Relay {
 
     /// The caller's terminal settings, back as they were.
     fn restore(&mut self) {
+        if let Ok(mut saved) = SAVED.lock() {
+            *saved = None;
+        }
         if let Some(t) = self.saved.take() {
             let _ = tcsetattr(stdio(0), SetArg::TCSADRAIN, &t);
         }
