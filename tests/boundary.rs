@@ -159,18 +159,25 @@ fn an_interactive_shell_on_its_own_pty_has_job_control() {
     assert_eq!(settings[0], settings[1], "stty -g changed");
 }
 
-fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
-    let test = "ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain";
+/// A busybox root and the caller's line: the headline chain to
+/// `sleep 100`, then the status it ended with.
+fn headline_sleep(test: &str) -> Option<(Rootfs, String)> {
     if !pty_tests_can_run(test) {
-        return;
+        return None;
     }
-    let Some(root) = Rootfs::busybox(test) else {
-        return;
-    };
+    let root = Rootfs::busybox(test)?;
     let script = format!(
         "{} sleep 100; echo rc=$?",
         shell_words(&headline(root.path()))
     );
+    Some((root, script))
+}
+
+fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
+    let test = "ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain";
+    let Some((_root, script)) = headline_sleep(test) else {
+        return;
+    };
     // The pty, relayed pipes, and stdio redirected (only the controlling
     // terminal, given up: the chain stays in the foreground group).
     let redirected = script.replacen("sleep 100;", "sleep 100 </dev/null >/dev/null 2>&1;", 1);
@@ -188,16 +195,9 @@ fn ctrl_c_on_the_terminal_ends_sleep_in_the_headline_chain() {
 /// it leaves unread fills the pty (or the pipe), and Ctrl-C still ends it.
 fn unread_input_never_wedges_the_relay() {
     let test = "unread_input_never_wedges_the_relay";
-    if !pty_tests_can_run(test) {
-        return;
-    }
-    let Some(root) = Rootfs::busybox(test) else {
+    let Some((_root, script)) = headline_sleep(test) else {
         return;
     };
-    let script = format!(
-        "{} sleep 100; echo rc=$?",
-        shell_words(&headline(root.path()))
-    );
     // More than the pty takes (about 4 KiB), or more than a pipe holds
     // (64 KiB): the relay keeps the rest and goes on serving signals.
     for (mode, lines) in [("", 700), ("--no-pty", 1300)] {
