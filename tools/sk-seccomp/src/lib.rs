@@ -203,7 +203,9 @@ command is killed (otherwise its notified calls would fail with ENOSYS).
 exactly those character devices for the caller, answering success; any other device, a block \
 device above all, gets EPERM. The node is made as the caller would see it: in its mount \
 namespace, under its root, relative to its working directory or mknodat's directory, with \
-its fsuid, fsgid and umask; the caller's handles are opened through /proc/PID and checked \
+its fsuid, fsgid and umask, and with none of the supervisor's permission overrides \
+(CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER) that the caller lacks: the node is \
+granted, not the directory; the caller's handles are opened through /proc/PID and checked \
 with notify_id_valid before use, since a pid may be reused. This lets root in a user \
 namespace, where the kernel refuses device nodes, make /dev/null (c:1:3) but not a disk. \
 The supervisor needs CAP_MKNOD and CAP_SYS_ADMIN where the devices are made, so here \
@@ -249,7 +251,11 @@ it: sk-seccomp --notify mount --allow-mount ext4:/dev/loop0 sk-unshare -U -r -m 
 
 TRUST MODEL AND COST. The supervisor is root on the host, outside the container's user \
 namespace (so it comes before sk-unshare -U in the chain, as for mknod): it may make devices \
-and mount disks, and whoever makes the notified calls is the container. It parses nothing from \
+and mount disks, and whoever makes the notified calls is the container. It lifts only the \
+kernel's refusal, never the caller's own lack of privilege: a mount is done only for a caller \
+with CAP_SYS_ADMIN in the user namespace that owns its mount namespace (what mount(2) asks of \
+a tmpfs there), so a user who is not root, or a root that dropped sys_admin, gets EPERM as \
+the kernel would give it; a node is made only where the caller may write. It parses nothing from \
 the container without re-checking: each string is copied once, bounded, and checked as \
 copied; paths are resolved by the kernel inside the caller's root; device numbers come from \
 the host, never from the container; the pid is checked against the notification after the \

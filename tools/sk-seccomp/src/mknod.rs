@@ -36,6 +36,8 @@ struct Creds {
     fsuid: u32,
     fsgid: u32,
     umask: u32,
+    /// Its effective capabilities (in its own user namespace).
+    cap_eff: u64,
 }
 
 fn creds(pid: u32) -> Result<Creds, Errno> {
@@ -46,6 +48,7 @@ fn creds(pid: u32) -> Result<Creds, Errno> {
         fsuid: status.fuid,
         fsgid: status.fgid,
         umask: status.umask.unwrap_or(0o022),
+        cap_eff: status.capeff,
     })
 }
 
@@ -102,6 +105,19 @@ fn in_callers_view(
     unsafe {
         libc::setfsgid(creds.fsgid);
         libc::setfsuid(creds.fsuid);
+    }
+    // The node is the one thing the supervisor grants: the directory's
+    // permissions are the caller's to pass. Its own overrides stay only
+    // where the caller has them (this thread's sets only).
+    use caps::{CapSet, Capability};
+    for cap in [
+        Capability::CAP_DAC_OVERRIDE,
+        Capability::CAP_DAC_READ_SEARCH,
+        Capability::CAP_FOWNER,
+    ] {
+        if creds.cap_eff & cap.bitmask() == 0 {
+            caps::drop(None, CapSet::Effective, cap).map_err(|_| Errno::EPERM)?;
+        }
     }
     let kind = SFlag::from_bits_truncate(call.mode & libc::S_IFMT);
     let perm = Mode::from_bits_truncate(call.mode & 0o7777);

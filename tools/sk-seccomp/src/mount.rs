@@ -379,6 +379,9 @@ fn read(pid: u32, call: &MountCall, out: &mut Strings) -> std::result::Result<()
 /// The caller's handles, opened through /proc/PID.
 struct Caller {
     mnt: OwnedFd,
+    /// Its user namespace, and its effective capabilities there.
+    user: OwnedFd,
+    cap_eff: u64,
     root: OwnedFd,
     cwd: OwnedFd,
     /// The cwd as a path under the caller's root, when the kernel can say.
@@ -397,12 +400,42 @@ fn open_caller(pid: u32) -> std::result::Result<Caller, Errno> {
     let cwd_in_root = link("root")
         .zip(link("cwd"))
         .and_then(|(root, cwd)| cwd.strip_prefix(&root).ok().map(Path::to_path_buf));
+    let cap_eff = procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.status())
+        .map_err(|_| Errno::ESRCH)?
+        .capeff;
     Ok(Caller {
         mnt: open("ns/mnt", OFlag::O_RDONLY)?,
+        user: open("ns/user", OFlag::O_RDONLY)?,
+        cap_eff,
         root: open("root", OFlag::O_PATH | OFlag::O_DIRECTORY)?,
         cwd: open("cwd", OFlag::O_PATH | OFlag::O_DIRECTORY)?,
         cwd_in_root,
     })
+}
+
+/// What the kernel's own mount(2) asks of the caller (may_mount):
+/// CAP_SYS_ADMIN in the user namespace that owns its mount namespace. The
+/// supervisor lifts only the kernel's refusal of block-device filesystems
+/// in a user namespace; a caller that could not mount a tmpfs there (a
+/// user who is not root, a root that dropped sys_admin, a process in a
+/// namespace it does not own) gets no mount from it either.
+fn may_mount(c: &Caller) -> std::result::Result<(), String> {
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    if c.cap_eff & CAP_SYS_ADMIN == 0 {
+        return Err("the caller lacks CAP_SYS_ADMIN".into());
+    }
+    // SAFETY: NS_GET_USERNS takes no argument and returns a new fd.
+    let owner = unsafe { libc::ioctl(c.mnt.as_raw_fd(), libc::NS_GET_USERNS) };
+    let owner = check_fd(owner.into()).map_err(|e| format!("the mount namespace's owner: {e}"))?;
+    let same = |a: &OwnedFd, b: &OwnedFd| match (fstat(a), fstat(b)) {
+        (Ok(x), Ok(y)) => x.st_ino == y.st_ino && x.st_dev == y.st_dev,
+        _ => false,
+    };
+    if !same(&owner, &c.user) {
+        return Err("the caller's user namespace does not own its mount namespace".into());
+    }
+    Ok(())
 }
 
 /// Opens `path` (O_PATH) as the caller sees it, never leaving its root.
@@ -455,6 +488,7 @@ fn mount_for(
     let caller = open_caller(pid).map_err(|e| refuse(format!("pid {pid}: {}", e.desc())))?;
     // The strings and handles are the caller's only if it still waits.
     notify_id_valid(listener, id).map_err(|_| Errno::ENOENT)?;
+    may_mount(&caller).map_err(refuse)?;
     let kind = fstype.to_string_lossy();
     let candidates: Vec<&Pinned> = pinned.iter().filter(|p| p.fstype == kind).collect();
     if candidates.is_empty() {

@@ -487,6 +487,73 @@ fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 200);
 }
 
+/// The supervisor lifts only the kernel's refusal of ext4 in a user
+/// namespace: a caller that could not mount anything itself (container
+/// root that dropped sys_admin, a user who is not root on the host) gets
+/// no mount from it either, and nothing is mounted anywhere.
+fn only_a_caller_that_may_mount_gets_a_mount() {
+    let test = "only_a_caller_that_may_mount_gets_a_mount";
+    let Some(disk) = disk(test) else {
+        return;
+    };
+    let Some((root, probe)) = root(test) else {
+        return;
+    };
+    let dev = &disk.dev;
+    let allow = format!("ext4:{dev}");
+    let out = run(common::no_core(
+        sk("sk-seccomp")
+            .args(["--notify", "mount", "--allow-mount", &allow])
+            .args([
+                "sk-unshare",
+                "-m",
+                "-p",
+                "-U",
+                "-r",
+                "sk-pivot",
+                "--bind",
+                dev,
+            ])
+            .arg(root.path())
+            .args([
+                "sk-capdrop",
+                "sys_admin",
+                "/probe",
+                "mount",
+                dev,
+                "/mnt",
+                "ext4",
+            ]),
+    ));
+    assert_eq!(
+        (out.code(), out.stdout.as_str()),
+        (1, "EPERM\n"),
+        "{}",
+        out.stderr
+    );
+    // On the host, as nobody: no capability at all.
+    let target = Scratch::new();
+    std::fs::set_permissions(
+        target.path(""),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let out = run(common::no_core(
+        sk("sk-seccomp")
+            .args(["--notify", "mount", "--allow-mount", &allow])
+            .args(["sk-user", "65534:65534"])
+            .arg(&probe)
+            .args(["mount", dev, &target.str(""), "ext4"]),
+    ));
+    assert_eq!(
+        (out.code(), out.stdout.as_str()),
+        (1, "EPERM\n"),
+        "{}",
+        out.stderr
+    );
+    not_on_the_host(&disk, &[root.path(), &target.path("")]);
+}
+
 fn allow_mount_needs_a_block_device_and_notify_mount() {
     let out = common::seccomp(&[
         "--notify",
@@ -522,4 +589,5 @@ sk_testkit::tests! {
     a_mount_for_a_caller_that_died_is_taken_down,
     two_hundred_parallel_calls_from_eight_threads_are_all_answered,
     allow_mount_needs_a_block_device_and_notify_mount,
+    only_a_caller_that_may_mount_gets_a_mount,
 }

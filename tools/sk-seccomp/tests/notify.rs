@@ -158,6 +158,42 @@ fn a_command_that_is_missing_exits_127_under_a_supervisor() {
         .one_error_line("/nonexistent");
 }
 
+/// The supervisor grants the node, not the directory: a caller without
+/// CAP_DAC_OVERRIDE (root with every capability dropped) cannot make it
+/// where it may not write, and can where it may.
+fn the_node_is_granted_not_the_directory() {
+    if !need_root("the_node_is_granted_not_the_directory") {
+        return;
+    }
+    let dir = Scratch::new();
+    let (locked, open) = (dir.path("locked"), dir.path("open"));
+    for (d, mode) in [(&locked, 0o700), (&open, 0o777)] {
+        std::fs::create_dir(d).unwrap();
+        std::os::unix::fs::chown(d, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
+    let script = format!(
+        "mknod {0}/null c 1 3; echo locked $?; mknod {1}/null c 1 3; echo open $?",
+        locked.display(),
+        open.display()
+    );
+    let out = seccomp(&[
+        "--notify",
+        "mknod,mknodat",
+        "--allow-mknod",
+        "c:1:3",
+        "sk-capdrop",
+        "all",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "locked 1\nopen 0\n", "{}", out.stderr);
+    assert!(!locked.join("null").exists());
+    assert!(open.join("null").exists());
+}
+
 fn block_devices_cannot_be_allowed() {
     seccomp(&["--notify", "mknod", "--allow-mknod", "b:8:0", "true"])
         .expect_code(125)
@@ -196,6 +232,7 @@ sk_testkit::tests! {
     a_death_by_signal_comes_back_as_128_plus_n,
     a_command_that_is_missing_exits_127_under_a_supervisor,
     block_devices_cannot_be_allowed,
+    the_node_is_granted_not_the_directory,
     learn_sees_the_whole_process_tree,
     learn_into_a_file_that_cannot_be_written_runs_nothing,
 }
