@@ -33,7 +33,7 @@ on one machine: `{machine[0]}`, the project's `rust` machine type ({', '.join(ma
 Each table is one hyperfine run (`-N`, no shell): median, the middle half
 of the runs (first to third quartile), and the ratio of medians. The
 goals are the issues'; "NOT met" is said where it is so. The machine is a
-shared VM and noisy: three other sessions in the same hour, at nearly the
+shared VM and noisy: four other sessions in the same hour, at nearly the
 same commits, gave figures that differ by up to a few hundred
 microseconds. Read the quartiles before a ratio.
 ''')

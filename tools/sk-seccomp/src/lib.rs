@@ -263,10 +263,10 @@ reads. Each call it performs (mknod, mount) runs on a worker thread of its own, 
 once: one that blocks (a slow device, a directory held locked) holds one worker, never the \
 others, and past 32 further calls wait in the kernel's queue; denied calls are answered at \
 once on the supervisor's own thread. A request whose caller died is dropped (the answer finds \
-no one). Cost, in bench/RESULTS.md (bench/notify.sh): a notified mknod takes about 0.25 ms \
+no one). Cost, in bench/RESULTS.md (bench/notify.sh): a notified mknod takes about 0.22 ms \
 instead of 0.01 ms (two threads, /proc/PID lookups, a setns); a notified ext4 mount and \
-umount about 1.0 ms against 0.56 ms for root's own; a notified call that is only answered \
-(bench/seccomp.sh) about 32 us.
+umount about 0.84 ms against 0.52 ms for root's own; a notified call that is only answered \
+(bench/seccomp.sh) about 28 us.
 
 --report prints one line on stderr for each notified call: the pid, the syscall name, the \
 first arguments (the path and device for mknod) and the decision. Unlike a trap, it works \
