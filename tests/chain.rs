@@ -2,7 +2,7 @@
 //! image tries against it, links that are fused or executed for real,
 //! bad input in any link, and the order of deferred steps.
 
-use sk_e2e::{cgroup_dirs_named, chain, recommended, recommended_rootless, words};
+use sk_e2e::{cgroup_dirs_named, chain, recommended, recommended_rootless, words, Running};
 use sk_testkit::{
     c_program, cmd, mount_table, need_program, need_root, run, sh, unique, Cleanup, Output, Rootfs,
 };
@@ -272,28 +272,8 @@ fn joining_a_running_container_runs_none_of_its_tools() {
         h.bind(),
         h.path().display()
     ));
-    let mut container = chain(&args).spawn().unwrap();
-    let outer = container.id();
-    let _stop = Cleanup(|| {
-        sh(&format!("pkill -KILL -P {outer}; kill -KILL {outer}"));
-    });
-    // The container's PID 1 (sleep), seen from the host.
-    let mut pid = String::new();
-    for _ in 0..200 {
-        pid = std::fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if !pid.is_empty()
-            && std::fs::read_link(format!("/proc/{pid}/exe"))
-                .map(|p| p.ends_with("busybox"))
-                .unwrap_or(false)
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(!pid.is_empty(), "the container did not start");
+    let container = Running::start(&args);
+    let pid = &container.pid;
     let args = words(&format!(
         "sk-unshare --join mnt={pid} --join pid={pid} sk-capdrop sys_time \
          sk-seccomp --errno EPERM:mkdir,mkdirat /bin/sh -c"
@@ -302,8 +282,7 @@ fn joining_a_running_container_runs_none_of_its_tools() {
     out.success();
     assert!(!out.stdout.contains("made"), "{}", out.stdout);
     h.assert_nothing_ran(&out);
-    let _ = container.kill();
-    let _ = container.wait();
+    drop(container);
 }
 
 /// The chain ends at its first program that is not a seckun tool; after a

@@ -97,3 +97,48 @@ pub fn cgroup_dirs_named(name: &str) -> Vec<std::path::PathBuf> {
     ));
     out.stdout.lines().map(std::path::PathBuf::from).collect()
 }
+
+/// A chain kept running (its command a `sleep` of busybox): `pid` is its
+/// container's first process as the host sees it, for `--join`. The chain
+/// and what it started are killed when this is dropped.
+pub struct Running {
+    child: std::process::Child,
+    pub pid: String,
+}
+
+impl Running {
+    /// Starts `args` and waits (up to 4 s) until the child of its first
+    /// process runs busybox, or at least exists; panics if it never does.
+    pub fn start(args: &[String]) -> Running {
+        let child = chain(args).spawn().unwrap();
+        let outer = child.id();
+        let mut running = Running {
+            child,
+            pid: String::new(),
+        };
+        for _ in 0..200 {
+            running.pid = std::fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if !running.pid.is_empty()
+                && std::fs::read_link(format!("/proc/{}/exe", running.pid))
+                    .map(|p| p.ends_with("busybox"))
+                    .unwrap_or(false)
+            {
+                return running;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(!running.pid.is_empty(), "the container did not start: {args:?}");
+        running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let outer = self.child.id();
+        sh(&format!("pkill -KILL -P {outer}; kill -KILL {outer}"));
+        let _ = self.child.wait();
+    }
+}

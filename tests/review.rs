@@ -2,8 +2,8 @@
 //! image, a hostile command or a careless caller could get from the engine.
 //! Each test is one finding, written before its fix.
 
-use sk_e2e::{cgroup_dirs_named, chain, words};
-use sk_testkit::{cmd, need_program, need_root, run, sh, unique, Cleanup, Output, Rootfs};
+use sk_e2e::{cgroup_dirs_named, chain, words, Running};
+use sk_testkit::{cmd, need_program, need_root, run, unique, Cleanup, Output, Rootfs};
 
 /// sk-cgroup finds the hierarchies in /proc/self/mountinfo and
 /// /proc/self/cgroup. After `sk-pivot --no-proc` those are files of the
@@ -246,27 +246,8 @@ fn the_command_s_path_never_walks_from_an_engine_fd() {
         "sk-unshare -mp sk-pivot {} /bin/sleep 60",
         root.path().display()
     ));
-    let mut container = chain(&args).spawn().unwrap();
-    let outer = container.id();
-    let _stop = Cleanup(|| {
-        sh(&format!("pkill -KILL -P {outer}; kill -KILL {outer}"));
-    });
-    let mut pid = String::new();
-    for _ in 0..200 {
-        pid = std::fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if !pid.is_empty()
-            && std::fs::read_link(format!("/proc/{pid}/exe"))
-                .map(|p| p.ends_with("busybox"))
-                .unwrap_or(false)
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(!pid.is_empty(), "the container did not start");
+    let container = Running::start(&args);
+    let pid = &container.pid;
     let name = unique("sk-review-fd-");
     let _cleanup = Cleanup(|| {
         for d in cgroup_dirs_named(&name) {
@@ -290,8 +271,7 @@ fn the_command_s_path_never_walks_from_an_engine_fd() {
             "the host's program ran in the container through fd {n}: {out:?}"
         );
     }
-    let _ = container.kill();
-    let _ = container.wait();
+    drop(container);
 }
 
 /// A command missing in the new root (127) is an error found inside the
