@@ -130,7 +130,10 @@ impl Running {
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(!running.pid.is_empty(), "the container did not start: {args:?}");
+        assert!(
+            !running.pid.is_empty(),
+            "the container did not start: {args:?}"
+        );
         running
     }
 }

@@ -420,24 +420,31 @@ fn debian_13s_mount_falls_back_from_fsopen_to_mount_2() {
     assert!(fsopen < mount, "{report}");
 }
 
-fn a_slow_request_does_not_stall_a_fast_one() {
-    let test = "a_slow_request_does_not_stall_a_fast_one";
+/// `mount_probe MODE DIR` behind a supervisor of `calls` that may make
+/// c:1:3, DIR a new scratch directory; None after a loud skip.
+fn probe_making_nodes(test: &str, calls: &str, mode: &str) -> Option<(Scratch, Output)> {
     if !need_root(test) {
-        return;
+        return None;
     }
-    let Some(probe) = c_program(test, "mount_probe") else {
-        return;
-    };
+    let probe = c_program(test, "mount_probe")?;
     let dir = Scratch::new();
     let out = common::seccomp(&[
         "--notify",
-        "mknod,mknodat,uname",
+        calls,
         "--allow-mknod",
         "c:1:3",
         probe.to_str().unwrap(),
-        "slow",
+        mode,
         &dir.str(""),
     ]);
+    Some((dir, out))
+}
+
+fn a_slow_request_does_not_stall_a_fast_one() {
+    let test = "a_slow_request_does_not_stall_a_fast_one";
+    let Some((dir, out)) = probe_making_nodes(test, "mknod,mknodat,uname", "slow") else {
+        return;
+    };
     out.success();
     assert!(out.stdout.starts_with("fast EPERM in "), "{}", out.stdout);
     assert!(out.stdout.ends_with("while the slow one was pending\n"));
@@ -466,22 +473,9 @@ fn a_mount_for_a_caller_that_died_is_taken_down() {
 
 fn two_hundred_parallel_calls_from_eight_threads_are_all_answered() {
     let test = "two_hundred_parallel_calls_from_eight_threads_are_all_answered";
-    if !need_root(test) {
-        return;
-    }
-    let Some(probe) = c_program(test, "mount_probe") else {
+    let Some((dir, out)) = probe_making_nodes(test, "mknod,mknodat", "many") else {
         return;
     };
-    let dir = Scratch::new();
-    let out = common::seccomp(&[
-        "--notify",
-        "mknod,mknodat",
-        "--allow-mknod",
-        "c:1:3",
-        probe.to_str().unwrap(),
-        "many",
-        &dir.str(""),
-    ]);
     out.success();
     assert_eq!(out.stdout, "made 200\n");
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 200);
