@@ -470,14 +470,13 @@ fn alive_in(ns: &str) -> Vec<i32> {
 /// Runs `chain /boundary orphan` under a caller shell in a session of its
 /// own, SIGKILLs `victim(caller, descendants)` once the grandchild is
 /// ready, and returns what is alive of the container a second later.
-fn left_after_killing(args: &[String], victim: impl Fn(i32, &[i32]) -> i32) -> Vec<i32> {
+/// Runs `WORDS orphan > OUT 2>&1; true` under a caller shell in a session
+/// of its own (no controlling terminal) and waits until the orphan says
+/// "ready" in OUT; returns the caller (and the directory of OUT, to keep).
+fn caller_of_orphan(words: &str) -> (std::process::Child, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let line = format!(
-        "{} /boundary orphan > {} 2>&1; true",
-        shell_words(args),
-        out.display()
-    );
+    let line = format!("{words} orphan > {} 2>&1; true", out.display());
     let mut c = cmd("sh");
     c.args(["-c", &line]).stdin(Stdio::null());
     // SAFETY: setsid is async-signal-safe: no controlling terminal.
@@ -487,8 +486,7 @@ fn left_after_killing(args: &[String], victim: impl Fn(i32, &[i32]) -> i32) -> V
             Ok(())
         });
     }
-    let mut caller = c.spawn().unwrap();
-    let caller_pid = caller.id() as i32;
+    let caller = c.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !std::fs::read_to_string(&out)
         .unwrap_or_default()
@@ -501,6 +499,12 @@ fn left_after_killing(args: &[String], victim: impl Fn(i32, &[i32]) -> i32) -> V
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    (caller, dir)
+}
+
+fn left_after_killing(args: &[String], victim: impl Fn(i32, &[i32]) -> i32) -> Vec<i32> {
+    let (mut caller, _dir) = caller_of_orphan(&format!("{} /boundary", shell_words(args)));
+    let caller_pid = caller.id() as i32;
     let tree = descendants(caller_pid);
     let own = sk_testkit::ns_inode("self", "pid");
     let ns = tree
@@ -601,31 +605,10 @@ fn sk_cgroup_rm_dies_with_its_caller_and_takes_the_group() {
         Some(p) => p,
         None => return,
     };
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let line = format!(
-        "sk-cgroup --rm --die-with-parent pids=64 {} orphan > {} 2>&1; true",
-        prog.display(),
-        out.display()
-    );
-    let mut c = cmd("sh");
-    c.args(["-c", &line]).stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe: no controlling terminal.
-    unsafe {
-        c.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut caller = c.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .contains("ready")
-    {
-        assert!(Instant::now() < deadline, "not ready");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut caller, _dir) = caller_of_orphan(&format!(
+        "sk-cgroup --rm --die-with-parent pids=64 {}",
+        prog.display()
+    ));
     let tree = descendants(caller.id() as i32);
     // caller, sk-cgroup, the command, and the grandchild (reparented to
     // sk-cgroup, the subreaper).
