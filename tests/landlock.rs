@@ -3,7 +3,7 @@
 //! it like anyone else.
 
 use sk_e2e::{debian_root, recommended, words};
-use sk_testkit::{cmd, need_root, run, Rootfs};
+use sk_testkit::{cmd, need_root, run, Output, Rootfs};
 use std::path::Path;
 
 /// The recommended chain with `landlock` (sk-landlock's options) before
@@ -58,22 +58,12 @@ fn the_container_preset_runs_a_busybox_shell() {
     let Some(root) = Rootfs::busybox(test) else {
         return;
     };
-    let out = run(cmd("sk-unshare")
-        .args(["-mup", "sk-pivot"])
-        .arg(root.path())
-        .args([
-            "sk-landlock",
-            "-v",
-            "--preset",
-            "container",
-            "/bin/sh",
-            "-c",
-        ])
-        .arg(
-            "echo hi > /tmp/x && cat /tmp/x; ls /bin >/dev/null && echo ls-ok; \
+    let out = preset_container(
+        root.path(),
+        "echo hi > /tmp/x && cat /tmp/x; ls /bin >/dev/null && echo ls-ok; \
              cat /etc/seckun-rootfs; echo x > /dev/null && echo null-ok; \
              echo no > /root/x; echo no > /etc/x; ls /sys; true",
-        ));
+    );
     out.success();
     assert_eq!(
         out.stdout,
@@ -117,6 +107,23 @@ fn the_container_preset_runs_debians_apt_get() {
     denied(&out, 2);
 }
 
+/// `sh -c SCRIPT` in `root` under `sk-landlock -v --preset container`,
+/// after the headline chain's namespaces and pivot.
+fn preset_container(root: &Path, script: &str) -> Output {
+    run(cmd("sk-unshare")
+        .args(["-mup", "sk-pivot"])
+        .arg(root)
+        .args([
+            "sk-landlock",
+            "-v",
+            "--preset",
+            "container",
+            "/bin/sh",
+            "-c",
+            script,
+        ]))
+}
+
 fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
     let test = "an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset";
     if !need_root(test) {
@@ -129,18 +136,10 @@ fn an_image_whose_tmp_links_to_its_root_gets_no_write_access_from_the_preset() {
     // container's root writable.
     std::fs::remove_dir(root.path().join("tmp")).unwrap();
     std::os::unix::fs::symlink("/", root.path().join("tmp")).unwrap();
-    let out = run(cmd("sk-unshare")
-        .args(["-mup", "sk-pivot"])
-        .arg(root.path())
-        .args([
-            "sk-landlock",
-            "-v",
-            "--preset",
-            "container",
-            "/bin/sh",
-            "-c",
-        ])
-        .arg("echo x > /tmp/x; echo x > /etc/x; echo x > /x; cat /etc/seckun-rootfs"));
+    let out = preset_container(
+        root.path(),
+        "echo x > /tmp/x; echo x > /etc/x; echo x > /x; cat /etc/seckun-rootfs",
+    );
     out.success();
     assert_eq!(out.stdout, "this file is inside the container root\n");
     denied(&out, 3);
