@@ -110,6 +110,29 @@ fn the_device_nodes_are_its_own_not_the_hosts() {
     assert_eq!(lines[6..], ["chmod-refused", "0"]);
 }
 
+/// A failure while sk-pivot makes its device nodes (provoked: nothing
+/// else fails mknod for root) fails the step: one line, 125, the command
+/// not run, and no staging directory or mount left.
+fn a_failure_making_the_device_nodes_runs_nothing() {
+    let Some(root) = rootfs("a_failure_making_the_device_nodes_runs_nothing") else {
+        return;
+    };
+    let before = sk_testkit::mount_table();
+    let out = run(sk("sk-unshare")
+        .env("SK_TEST_FAIL", "dev-nodes")
+        .args(["-mp", "sk-pivot"])
+        .arg(root.path())
+        .args(["/bin/sh", "-c", "echo ran"]));
+    out.expect_code(125)
+        .one_error_line("sk-pivot: cannot make the node 1:3 in ");
+    assert!(!out.stdout.contains("ran"));
+    assert_eq!(sk_testkit::mount_table(), before);
+    let left: Vec<_> = std::fs::read_dir(root.path().join("dev"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 fn host_devices_are_absent() {
     let Some(root) = rootfs("host_devices_are_absent") else {
         return;
@@ -397,6 +420,7 @@ fn sys_in_a_user_namespace_without_a_network_namespace_is_bound_read_only() {
 sk_testkit::tests! {
     dev_holds_exactly_the_minimal_set: userns,
     the_device_nodes_are_its_own_not_the_hosts,
+    a_failure_making_the_device_nodes_runs_nothing,
     host_devices_are_absent: userns,
     the_devices_work_and_the_links_point_into_proc: userns,
     dev_is_a_nosuid_nodev_noexec_tmpfs_with_a_devpts_of_its_own: userns,
